@@ -1,0 +1,68 @@
+"""Durable files replaced atomically (STYLE.md §7): temp file, fsync, rename, fsync folder.
+
+A reader never sees a partial file. On Windows, `os.replace` fails while another process has
+the target open without FILE_SHARE_DELETE; that is retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+_WINDOWS = sys.platform == "win32"
+
+
+def write_bytes(path: Path, data: bytes, *, retries: int = 10, retry_delay_s: float = 0.05) -> None:
+    """Replace `path` with `data` atomically and durably."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _replace(tmp, path, retries, retry_delay_s)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_json(path: Path, obj: object) -> None:
+    """Replace `path` with `obj` as indented JSON (non-str keys and dataclasses allowed)."""
+    opts = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+    write_bytes(path, orjson.dumps(obj, option=opts, default=str))
+
+
+def _replace(tmp: str, path: Path, retries: int, delay_s: float) -> None:
+    for attempt in range(retries + 1):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if not _WINDOWS or attempt == retries:
+                raise
+            time.sleep(delay_s)  # sharing violation: a reader holds the file open
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (no-op where folders cannot be opened)."""
+    if _WINDOWS:
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Rules: units that turn observations into findings. One module per rule, self-registering."""

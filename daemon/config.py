@@ -1,0 +1,460 @@
+"""The TOML config: strict models with built-in defaults equal to SPEC §2 (STYLE.md §5).
+
+Layers: TOML syntax -> schema (unknown keys, types, durations) -> cross-references and secrets.
+Every failure becomes one `ConfigError` naming file, key path and problem. Nothing is written
+while loading. Relative paths written in a config file resolve against that file's folder;
+observed paths resolve against `system.root`; defaults that are not written resolve against
+the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from daemon.durations import format_duration, parse_duration
+from daemon.errors import ConfigError
+from daemon.model import Severity
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+SeverityName = Literal["INFO", "MEDIUM", "HIGH", "CRITICAL"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class SystemCfg(Section):
+    root: str = "."
+    name: str = "system"
+
+
+class WindowCfg(Section):
+    duration: Duration = 72 * 3600.0
+    time_scale: float = Field(1.0, gt=0, le=1_000_000)
+    spot_check_every: Duration = 8 * 3600.0
+    stop_on_red: bool = False
+    on_end: Literal["exit", "continue"] = "exit"
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be longer than 0s")
+        return v
+
+
+class ScheduleCfg(Section):
+    health: Duration = 60.0
+    position: Duration = 600.0
+    integrity: Duration = 3600.0
+    min_interval: Duration = 0.25  # real seconds: cadences never run faster than this
+    min_timeout: Duration = 10.0  # real seconds: a check may always run this long
+
+
+class JobsCfg(Section):
+    pending: str = "data/webrelay_out/*.job.json"
+    claims: str = "data/webrelay_out/*.claimed"
+    results: str = "data/webrelay_in/*.result.json"
+    failed: str = "data/failed_reports/*.failed_notify.txt"
+    created_field: str = "created_at"
+    claimed_field: str = "claimed_at"
+    completed_field: str = "completed_at"
+    result_id_field: str = "job_id"
+    stale_claim_after: Duration = 300.0
+    pending_after: Duration = 900.0
+    settle: Duration = 2.0  # real seconds
+    rescan_every: Duration = 60.0  # real seconds
+
+
+class JournalCfg(Section):
+    path: str = "storage/events/credits.jsonl"
+    id_field: str = "idempotency_key"
+    account_field: str = "agent_id"
+    delta_field: str = "delta"
+    correlation_field: str = "correlation_id"
+    type_field: str = "event_type"
+    sequence_field: str = ""
+    request_field: str = "request_id"
+    request_type: str = "approval.requested"
+    decision_types: list[str] = ["approval.approved", "approval.rejected"]
+    snapshot: str = "runtime/balances.json"
+    max_line_bytes: int = Field(1 << 20, ge=64)
+    torn_tail_grace: Duration = 60.0  # real seconds
+
+
+class LedgerCfg(Section):
+    allow_negative: bool = False
+    drift_tolerance: float = Field(0.000001, ge=0)
+
+
+class StateCfg(Section):
+    file: str = "runtime/system_state.json"
+    state_field: str = "state"
+    states: list[str] = []
+    transitions: str = "logs/state_transitions.jsonl"
+    transition_id_field: str = "transition_id"
+    from_field: str = "from_state"
+    to_field: str = "to_state"
+    timestamp_field: str = "timestamp"
+
+
+class LogsCfg(Section):
+    paths: list[str] = ["logs/*.log"]
+    lock_timeout_pattern: str = "Lock timeout"
+    error_pattern: str = r"\bERROR\b"
+    max_errors_per_hour: float = Field(60, ge=0)
+    max_line_bytes: int = Field(65536, ge=256)
+
+    @field_validator("lock_timeout_pattern", "error_pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        return _valid_regex(v)
+
+
+class ProcessCfg(Section):
+    name: str
+    pidfile: str = ""
+    cmdline: str = ""
+    idle_cpu_max: float = Field(2.0, ge=0)
+    cpu_max: float = Field(80.0, ge=0)
+
+    @field_validator("cmdline")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        return _valid_regex(v) if v else v
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> ProcessCfg:
+        if bool(self.pidfile) == bool(self.cmdline):
+            raise ValueError("give exactly one of pidfile or cmdline")
+        return self
+
+
+class HeartbeatCfg(Section):
+    path: str = ""
+    max_age: Duration = 120.0
+
+
+class ThresholdsCfg(Section):
+    latency_p95_high_ms: float = 500.0
+    latency_p95_critical_ms: float = 1000.0
+    latency_min_samples: int = 20
+    failed_notify_high: float = 0.001
+    failed_notify_critical: float = 0.01
+    lock_timeout_high: float = 0.01
+    lock_timeout_critical: float = 0.05
+    memory_growth_high_mb_min: float = 0.1
+    memory_growth_critical_mb_min: float = 1.0
+    memory_min_span: Duration = 1800.0
+    cpu_samples: int = Field(5, ge=1)
+    host_high_percent: float = 80.0
+    host_critical_percent: float = 95.0
+    stale_claims_excessive: int = Field(5, ge=1)
+
+
+class DaemonCfg(Section):
+    runtime_dir: str = "runtime"
+    log_dir: str = "logs"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class EmailCfg(Section):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+    password_file: str = ""
+    from_: str = Field("burnin@localhost", alias="from")
+    to: list[str] = Field(min_length=1)
+    min_severity: SeverityName = "HIGH"
+    timeout: Duration = 30.0
+    ca_file: str = ""
+    _password: str | None = PrivateAttr(default=None)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @property
+    def password(self) -> str | None:
+        return self._password
+
+
+class WebhookCfg(Section):
+    url: str
+    name: str = ""
+    format: Literal["burnin", "alertmanager", "slack"] = "burnin"
+    secret_env: str = ""
+    secret_file: str = ""
+    min_severity: SeverityName = "HIGH"
+    timeout: Duration = 10.0
+    _secret: str | None = PrivateAttr(default=None)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"not an http(s) URL: {v!r}")
+        return v
+
+    @property
+    def secret(self) -> str | None:
+        return self._secret
+
+    @property
+    def label(self) -> str:
+        return self.name or re.sub(r"^https?://", "", self.url).split("/")[0]
+
+
+class DeadmanCfg(Section):
+    url: str
+    interval: Duration = 300.0
+
+
+class AlertsCfg(Section):
+    group_wait: Duration = 30.0
+    email: EmailCfg | None = None
+    webhook: list[WebhookCfg] = []
+    deadman: DeadmanCfg | None = None
+
+
+class MetricsCfg(Section):
+    listen: str = ""
+    textfile: str = ""
+
+
+class ChecksCfg(Section):
+    disabled: list[str] = []
+
+
+class Config(Section):
+    system: SystemCfg = SystemCfg()
+    window: WindowCfg = WindowCfg()
+    schedule: ScheduleCfg = ScheduleCfg()
+    jobs: JobsCfg = JobsCfg()
+    journal: JournalCfg = JournalCfg()
+    ledger: LedgerCfg = LedgerCfg()
+    state: StateCfg = StateCfg()
+    logs: LogsCfg = LogsCfg()
+    process: list[ProcessCfg] = []
+    heartbeat: HeartbeatCfg = HeartbeatCfg()
+    thresholds: ThresholdsCfg = ThresholdsCfg()
+    daemon: DaemonCfg = DaemonCfg()
+    alerts: AlertsCfg = AlertsCfg()
+    metrics: MetricsCfg = MetricsCfg()
+    checks: ChecksCfg = ChecksCfg()
+
+    _source: str = PrivateAttr(default="<defaults>")
+
+    @property
+    def source(self) -> str:
+        """The config file this came from, or `<defaults>`."""
+        return self._source
+
+    @property
+    def root(self) -> Path:
+        return Path(self.system.root)
+
+    def observed(self, relative: str) -> Path:
+        """A path of the observed tree (SPEC §2), resolved against `system.root`."""
+        return self.root / relative
+
+    @property
+    def runtime_dir(self) -> Path:
+        return Path(self.daemon.runtime_dir)
+
+    @property
+    def log_dir(self) -> Path:
+        return Path(self.daemon.log_dir)
+
+    def min_severity(self, name: str) -> Severity:
+        return Severity.parse(name)
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+    return pattern
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    root: str | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    env: dict[str, str] | None = None,
+) -> Config:
+    """Read, validate and resolve a config; `root` and `overrides` come from the command line."""
+    env = dict(os.environ) if env is None else env
+    file = str(path) if path is not None else "<defaults>"
+    data = _read_toml(Path(path)) if path is not None else {}
+    for table, values in (overrides or {}).items():
+        data.setdefault(table, {}).update(values)
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(file, exc) from None
+    cfg._source = file
+    base = Path(path).resolve().parent if path is not None else Path.cwd()
+    _resolve_paths(cfg, data, base, root)
+    _check_references(cfg, file)
+    _load_secrets(cfg, file, base, env)
+    return cfg
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+
+
+def _config_error(file: str, exc: ValidationError) -> ConfigError:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"] if p != "from_") or "(top level)"
+    if err["type"] == "extra_forbidden":
+        problem = "unknown key"
+    elif err["type"] == "missing":
+        problem = "required key is missing"
+    else:
+        problem = str(err["msg"]).removeprefix("Value error, ")
+        if "input" in err and err["type"] != "value_error":
+            problem += f" (got {err['input']!r})"
+    return ConfigError(file, key, problem)
+
+
+def _resolve_paths(cfg: Config, data: dict[str, Any], base: Path, root: str | None) -> None:
+    if root is not None:
+        cfg.system.root = str(Path(root).resolve())
+    elif not Path(cfg.system.root).is_absolute():
+        cfg.system.root = str((base / cfg.system.root).resolve())
+    written = data.get("daemon", {})
+    for key in ("runtime_dir", "log_dir"):
+        value = Path(getattr(cfg.daemon, key))
+        if not value.is_absolute():
+            anchor = base if key in written else Path.cwd()
+            setattr(cfg.daemon, key, str((anchor / value).resolve()))
+
+
+def _check_references(cfg: Config, file: str) -> None:
+    from daemon.checks.registry import rule_names
+
+    known = rule_names()
+    for i, name in enumerate(cfg.checks.disabled):
+        if name not in known:
+            raise ConfigError(
+                file, f"checks.disabled[{i}]", f"unknown rule {name!r} (known: {', '.join(known)})"
+            )
+    names = [p.name for p in cfg.process]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise ConfigError(file, f"process[{i}].name", f"duplicate process name {name!r}")
+    th = cfg.thresholds
+    if th.latency_p95_critical_ms < th.latency_p95_high_ms:
+        raise ConfigError(file, "thresholds.latency_p95_critical_ms", "must be >= the high one")
+
+
+def _secret(file: str, key: str, env_name: str, secret_file: str, base: Path,
+            env: dict[str, str]) -> str | None:
+    if env_name and secret_file:
+        raise ConfigError(file, key, "give either the _env or the _file form, not both")
+    if env_name:
+        if env_name not in env:
+            raise ConfigError(file, key + "_env", f"environment variable {env_name} is not set")
+        return env[env_name]
+    if secret_file:
+        target = Path(secret_file)
+        target = target if target.is_absolute() else base / target
+        try:
+            return target.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(file, key + "_file", f"cannot read {target}: {exc.strerror}") from None
+    return None
+
+
+def _load_secrets(cfg: Config, file: str, base: Path, env: dict[str, str]) -> None:
+    email = cfg.alerts.email
+    if email is not None:
+        email._password = _secret(file, "alerts.email.password", email.password_env,
+                                  email.password_file, base, env)
+    for i, hook in enumerate(cfg.alerts.webhook):
+        hook._secret = _secret(file, f"alerts.webhook[{i}].secret", hook.secret_env,
+                               hook.secret_file, base, env)
+
+
+MASK = "********"
+
+
+def effective(cfg: Config) -> dict[str, Any]:
+    """The effective config as plain data; secrets never appear (only their sources)."""
+    data = cfg.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if cfg.alerts.email is not None and cfg.alerts.email.password:
+        data["alerts"]["email"]["password"] = MASK
+    for i, hook in enumerate(cfg.alerts.webhook):
+        if hook.secret:
+            data["alerts"]["webhook"][i]["secret"] = MASK
+    return data
+
+
+def to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for the effective config (tables, arrays of tables, scalars, lists)."""
+    lines: list[str] = []
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_table_list(v)}
+    for key, value in scalars.items():
+        lines.append(f"{_key(key)} = {_value(value)}")
+    for key, value in data.items():
+        name = f"{prefix}.{_key(key)}" if prefix else _key(key)
+        if isinstance(value, dict):
+            lines.append(f"\n[{name}]")
+            lines.append(to_toml(value, name))
+        elif _is_table_list(value):
+            for item in value:
+                lines.append(f"\n[[{name}]]")
+                lines.append(to_toml(item, name))
+    return "\n".join(line for line in lines if line != "")
+
+
+def _is_table_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'

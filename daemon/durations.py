@@ -1,0 +1,45 @@
+"""Durations written as `90s`, `5m`, `1h`, `3d` (also `500ms`, `1h30m`, or bare seconds)."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds in `value`; raises ValueError with a readable reason."""
+    if isinstance(value, bool):
+        raise ValueError(f"bad duration {value!r} (use e.g. 90s, 5m, 1h, 3d)")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"bad duration {value!r}: must not be negative")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"bad duration {value!r} (use e.g. 90s, 5m, 1h, 3d)")
+    text = value.strip().lower().replace(" ", "")
+    pos, total = 0, 0.0
+    for match in _PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if not text or pos != len(text):
+        raise ValueError(f"bad duration {value!r} (use e.g. 90s, 5m, 1h, 3d)")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact spelling of `seconds` (`3d`, `1h30m`, `90s` -> `1m30s`)."""
+    if seconds < 1 and seconds > 0:
+        return f"{round(seconds * 1000)}ms"
+    rest = round(seconds)
+    if rest == 0:
+        return "0s"
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)
