@@ -1,0 +1,47 @@
+"""Shared fixtures. Async tests use anyio's pytest plugin on asyncio."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from daemon.clock import FakeClock
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+def require_binary(name: str) -> str:
+    """Path of an external program a test needs; in CI (CI=true) a missing one fails the test."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required in CI (.ci/run installs it)")
+        pytest.skip(f"{name} not installed")
+    return path
+
+
+@pytest.fixture
+def seed_tree(tmp_path: Path) -> Path:
+    """A healthy, empty tree in the seed layout of SPEC §2."""
+    root = tmp_path / "root"
+    for sub in ("data/webrelay_out", "data/webrelay_in", "data/failed_reports",
+                "storage/events", "runtime", "logs"):
+        (root / sub).mkdir(parents=True)
+    (root / "storage/events/credits.jsonl").write_text("")
+    (root / "runtime/system_state.json").write_text('{"state": "RUNNING"}\n')
+    (root / "logs/state_transitions.jsonl").write_text(
+        '{"transition_id": "t1", "from_state": "STARTING", "to_state": "RUNNING", '
+        '"timestamp": "2026-01-13T10:00:00Z"}\n'
+    )
+    return root
