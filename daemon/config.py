@@ -395,7 +395,8 @@ def _secret(file: str, key: str, env_name: str, secret_file: str, base: Path,
         try:
             return target.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(file, key + "_file", f"cannot read {target}: {exc.strerror}") from None
+            problem = f"cannot read {target}: {exc.strerror}"
+            raise ConfigError(file, key + "_file", problem) from None
     return None
 
 

@@ -1,0 +1,1 @@
+"""Alerts: decide (dedup, repeat, resolve, escalate), outbox, delivery."""

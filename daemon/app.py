@@ -1,0 +1,314 @@
+"""The supervisor: one daemon process runs the four checks and keeps status.json current.
+
+Flow (STYLE.md "data flows one way"): Cadences fire -> a worker per check runs its rules
+(daemon.runner) -> findings go to the AlertEngine -> status.json / window / verdict.
+`Daemon.serve()` runs sessions; SIGHUP ends a session with "reload" and a new one starts with
+the new config (the window, the status sequence and the instance lock carry over).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import psutil
+
+from daemon.alerts.engine import AlertEngine
+from daemon.checks.base import Env, Rule
+from daemon.checks.registry import rules_for
+from daemon.clock import Clock, SystemClock
+from daemon.config import Config
+from daemon.errors import ConfigError
+from daemon.lock import InstanceLock
+from daemon.model import CHECKS, Finding, Severity
+from daemon.runner import overrun, run_check
+from daemon.schedule import Cadences, interval_real
+from daemon.sources.registry import SourceHub
+from daemon.status import CheckState, StatusWriter, window_block
+from daemon.window.store import Window, WindowStore
+
+TICK_S = 0.5
+STATUS_EVERY_S = 5.0
+EXIT_BY_VERDICT = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+
+
+class Session:
+    """One configuration's worth of running: rules, scheduler, engine."""
+
+    def __init__(self, daemon: Daemon, cfg: Config) -> None:
+        self.d, self.cfg = daemon, cfg
+        self.hub = SourceHub()
+        self.env = Env(cfg=cfg, clock=daemon.clock, sources=self.hub, log=daemon.log,
+                       state_dir=cfg.runtime_dir / "state")
+        self.hub.bind(self.env)
+        self.rules: dict[str, list[Rule]] = {
+            c: [cls(self.env) for cls in rules_for(c, cfg.checks.disabled)] for c in CHECKS}
+        self.engine = AlertEngine(cfg, daemon.clock, daemon.log, window_id=daemon.window.id,
+                                  host=socket.gethostname())
+        self.wake = {c: anyio.Event() for c in CHECKS}
+        self.cadences = Cadences(daemon.clock, self._fire, daemon.log)
+
+    def _fire(self, check: str) -> None:
+        self.wake[check].set()
+
+    def intervals(self) -> dict[str, float]:
+        clock, sch = self.d.clock, self.cfg.schedule
+        return {
+            "health": interval_real(clock, sch.health, sch.min_interval),
+            "position": interval_real(clock, sch.position, sch.min_interval),
+            "integrity": interval_real(clock, sch.integrity, sch.min_interval),
+            "jobs": max(self.cfg.jobs.rescan_every, sch.min_interval),
+        }
+
+    def timeout(self, check: str) -> float:
+        return max(self.intervals()[check], self.cfg.schedule.min_timeout)
+
+    async def worker(self, check: str) -> None:
+        slot = self.cadences.slots[check]
+        while True:
+            await self.wake[check].wait()
+            self.wake[check] = anyio.Event()
+            slot.pending, slot.busy = False, True
+            try:
+                await self.d.run_one(self, check)
+            finally:
+                slot.busy = False
+
+    async def serve_rule(self, rule: Rule) -> None:
+        """Run a rule's continuous watch; restart it (with a pause) if it dies."""
+        async def emit(found: list[Finding]) -> None:
+            await self.engine.observe(rule.name, found, self.d.clock.time())
+            self.d.dirty = True
+
+        while True:
+            try:
+                await rule.serve(emit)
+                return
+            except Exception as exc:
+                self.d.log.error("rule_serve_failed", rule=rule.name, error=repr(exc),
+                                 exc_info=True)
+                await self.engine.observe("supervisor", [overrun(rule.check, rule.name,
+                                          f"watch raised {type(exc).__name__}: {exc}")],
+                                          self.d.clock.time())
+                await self.d.clock.sleep(5.0)
+
+    def all_rules(self) -> list[Rule]:
+        return [r for rules in self.rules.values() for r in rules]
+
+    def close(self) -> None:
+        for rule in self.all_rules():
+            for action in (rule.save, rule.close):
+                try:
+                    action()
+                except Exception as exc:
+                    self.d.log.error("rule_close_failed", rule=rule.name, error=repr(exc))
+        self.hub.close()
+
+
+class Daemon:
+    """Owns what outlives a config reload: clock, window, lock, status sequence."""
+
+    def __init__(self, cfg: Config, clock: Clock | None = None, *, new_window: bool = False,
+                 log: Any = None, reload: Callable[[], Config] | None = None) -> None:
+        self.cfg = cfg
+        self.clock = clock or SystemClock(cfg.window.time_scale)
+        self.log = log
+        self.reload_config = reload
+        self.new_window = new_window
+        self.lock = InstanceLock(cfg.runtime_dir)
+        self.status = StatusWriter(cfg.runtime_dir / "status.json")
+        self.checks = {c: CheckState() for c in CHECKS}
+        self.metrics: dict[str, Any] = {}
+        self.dirty = True
+        self.started_at = self.clock.time()
+        self.stop_event = anyio.Event()
+        self.reload_event = anyio.Event()
+        self.exit_code = 0
+        self.window: Window
+        self._proc = psutil.Process()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def serve(self) -> int:
+        self.lock.acquire()
+        try:
+            self.window = WindowStore(self.cfg.runtime_dir, self.clock).open(
+                self.cfg.window.duration, self.clock.scale, self.new_window)
+            self.log.info("daemon_started", window_id=self.window.id, root=str(self.cfg.root),
+                          time_scale=self.clock.scale, config=self.cfg.source)
+            cfg: Config | None = self.cfg
+            while cfg is not None:
+                self.cfg = cfg
+                cfg = await self._session(cfg)
+            return self.exit_code
+        finally:
+            self.lock.release()
+
+    async def _session(self, cfg: Config) -> Config | None:
+        """Run until stop (None) or reload (the new config)."""
+        session = Session(self, cfg)
+        self.session = session
+        await session.engine.start()
+        outcome: Config | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                self._start_cadences(session, tg)
+                outcome = await self._main_loop(session)
+                tg.cancel_scope.cancel()
+        finally:
+            session.cadences.shutdown()
+            with anyio.CancelScope(shield=True):
+                await session.engine.aclose()
+            session.close()
+            self._write_status(final=self._phase())
+        return outcome
+
+    def _start_cadences(self, session: Session, tg: Any) -> None:
+        for check, interval in session.intervals().items():
+            if session.rules[check]:
+                session.cadences.add(check, interval)
+                tg.start_soon(session.worker, check)
+        for rule in session.all_rules():
+            if type(rule).serve is not Rule.serve:
+                tg.start_soon(session.serve_rule, rule)
+        session.cadences.start()
+        self.log.info("checks_scheduled", intervals=session.intervals())
+
+    async def _main_loop(self, session: Session) -> Config | None:
+        last_status = 0.0
+        while True:
+            with anyio.move_on_after(TICK_S):
+                await self.stop_event.wait()
+            if self.stop_event.is_set():
+                self.log.info("daemon_stopping")
+                return None
+            now = self.clock.time()
+            await session.engine.tick(now)
+            session.cadences.overdue()
+            self.window.heartbeat(now)
+            if self.reload_event.is_set():
+                new = self._try_reload()
+                if new is not None:
+                    return new
+            if now >= self.window.ends_at or self._red_stop():
+                return await self._end_window(session, now)
+            if self.dirty or now - last_status >= STATUS_EVERY_S:
+                self._write_status()
+                last_status = now
+
+    def _try_reload(self) -> Config | None:
+        self.reload_event = anyio.Event()
+        if self.reload_config is None:
+            return None
+        try:
+            cfg = self.reload_config()
+        except ConfigError as exc:
+            self.log.error("config_reload_refused", error=str(exc))
+            return None
+        self.log.info("config_reloaded", config=cfg.source)
+        return cfg
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def request_reload(self) -> None:
+        self.reload_event.set()
+
+    # -- checks ------------------------------------------------------------------------------
+
+    async def run_one(self, session: Session, check: str) -> None:
+        state = self.checks[check]
+        outcome = await run_check(check, session.rules[check], self.clock,
+                                  session.timeout(check), self.log)
+        for result in outcome.results:
+            if result.findings is not None:
+                await session.engine.observe(result.rule, result.findings, outcome.started)
+        missed = session.cadences.take_missed(check)
+        extra = outcome.overruns + ([overrun(check, "scheduler", f"missed {missed} slot(s)")]
+                                    if missed else [])
+        if extra:
+            await session.engine.observe("supervisor", extra, outcome.started)
+        self._record(state, outcome, missed, session.cadences.next_run(check))
+        self.window.record_run(check, outcome.started, outcome.ok, missed)
+        self.dirty = True
+
+    def _record(self, state: CheckState, outcome: Any, missed: int, next_run: float | None
+                ) -> None:
+        state.last_run, state.next_run = outcome.started, next_run
+        state.duration_ms, state.ok = outcome.duration_ms, outcome.ok
+        state.findings = len(outcome.findings)
+        state.runs += 1
+        state.failures += 0 if outcome.ok else 1
+        state.missed += missed
+        state.error = next((r.error for r in outcome.results if r.error), None)
+        for group, values in outcome.metrics.items():
+            self.metrics.setdefault(group, {}).update(values)
+
+    # -- window end --------------------------------------------------------------------------
+
+    def verdict(self) -> str:
+        fired = self.session.engine.fired()
+        worst = max((Severity[a["severity"]] for a in fired
+                     if not a.get("silenced_before_fire")), default=Severity.INFO)
+        if worst >= Severity.CRITICAL:
+            return "RED"
+        if worst >= Severity.HIGH or self.window.coverage(self.clock.time()) < 0.999:
+            return "YELLOW"
+        return "GREEN"
+
+    def _red_stop(self) -> bool:
+        return self.cfg.window.stop_on_red and self.verdict() == "RED"
+
+    async def _end_window(self, session: Session, now: float) -> Config | None:
+        verdict = self.verdict()
+        self.window.finish(now, verdict)
+        self.log.info("window_completed", window_id=self.window.id, verdict=verdict)
+        await session.engine.notify_verdict({"window_id": self.window.id, "verdict": verdict})
+        self._write_status()
+        if self.cfg.window.on_end == "continue":
+            self.window = WindowStore(self.cfg.runtime_dir, self.clock).open(
+                self.cfg.window.duration, self.clock.scale, True)
+            session.engine.set_window(self.window.id)
+            return self.cfg
+        self.exit_code = EXIT_BY_VERDICT[verdict]
+        return None
+
+    # -- status ------------------------------------------------------------------------------
+
+    def _phase(self) -> str:
+        if self.window.phase == "completed":
+            return "completed"
+        return "stopped" if self.stop_event.is_set() else "running"
+
+    def _write_status(self, final: str | None = None) -> None:
+        now = self.clock.time()
+        engine = self.session.engine
+        doc = {
+            "updated_at": _iso(now),
+            "daemon": self._self_block(now),
+            "window": window_block(self.window, now, final),
+            "verdict": self.window.verdict or self.verdict(),
+            "checks": {c: s.to_dict() for c, s in self.checks.items()},
+            "alerts": {"open": engine.open_alerts(), "counts": engine.counts()},
+            "metrics": self.metrics,
+        }
+        try:
+            self.status.write(doc)
+            self.dirty = False
+        except OSError as exc:
+            self.log.error("status_write_failed", error=repr(exc))
+
+    def _self_block(self, now: float) -> dict[str, Any]:
+        with self._proc.oneshot():
+            rss = self._proc.memory_info().rss
+            cpu = self._proc.cpu_percent(None)
+        return {"started_at": _iso(self.started_at), "uptime_s": round(now - self.started_at, 1),
+                "rss_bytes": rss, "cpu_percent": cpu}
+
+
+def _iso(ts: float) -> str:
+    from daemon.clock import iso
+
+    return iso(ts) or ""

@@ -1,0 +1,100 @@
+"""Health rule `state`: the state file is a JSON object, its state is known and agrees with
+the last transition (SPEC §3 `state.*`). Parsing is pure (`judge_state`); reading is at the edge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from daemon.checks.base import Rule, Tick
+from daemon.checks.registry import register
+from daemon.model import Finding, finding
+from daemon.sources.jsonl import last_complete_line, parse_object
+
+
+def judge_state(
+    subject: str,
+    raw: bytes,
+    last_transition: dict[str, Any] | None,
+    *,
+    state_field: str,
+    to_field: str,
+    states: list[str],
+) -> list[Finding]:
+    """Findings about one state file's bytes and the last transition (pure)."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return [finding("state.corrupt", subject, f"state file is not valid JSON: {exc}",
+                        {"size": len(raw), "error": str(exc)})]
+    if not isinstance(doc, dict):
+        return [finding("state.corrupt", subject,
+                        f"state file holds a JSON {type(doc).__name__}, not an object",
+                        {"size": len(raw)})]
+    state = doc.get(state_field)
+    out: list[Finding] = []
+    if states and state not in states:
+        out.append(finding("state.unknown", subject, f"state {state!r} is not a known state",
+                           {"state": state, "known": states}))
+    expected = (last_transition or {}).get(to_field)
+    if last_transition is not None and expected != state:
+        out.append(finding("state.mismatch", subject,
+                           f"state is {state!r} but the last transition went to {expected!r}",
+                           {"state": state, "last_to_state": expected,
+                            "transition": last_transition}))
+    return out
+
+
+@register
+class StateRule(Rule):
+    name = "state"
+    check = "health"
+
+    async def run(self, tick: Tick) -> list[Finding]:
+        cfg = self.env.cfg
+        state_path = cfg.observed(cfg.state.file)
+        trans_path = cfg.observed(cfg.state.transitions)
+        out: list[Finding] = []
+        raw = _read(state_path, cfg.state.file, out)
+        last = _last_transition(trans_path, cfg.state.transitions, out)
+        if raw is not None:
+            out += judge_state(cfg.state.file, raw, last, state_field=cfg.state.state_field,
+                               to_field=cfg.state.to_field, states=cfg.state.states)
+            state = _state_value(raw, cfg.state.state_field)
+            tick.metric("state", {"state": state})
+        return out
+
+
+def _read(path: Path, subject: str, out: list[Finding]) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        out.append(finding("source.unavailable", subject, "state file is missing",
+                           {"path": subject}))
+    except OSError as exc:
+        out.append(finding("source.unavailable", subject, f"state file unreadable: {exc.strerror}",
+                           {"path": subject, "errno": exc.errno}))
+    return None
+
+
+def _last_transition(path: Path, subject: str, out: list[Finding]) -> dict[str, Any] | None:
+    try:
+        line = last_complete_line(path)
+    except FileNotFoundError:
+        return None  # no transitions yet: nothing to compare with
+    except OSError as exc:
+        out.append(finding("source.unavailable", subject,
+                           f"transitions log unreadable: {exc.strerror}", {"path": subject}))
+        return None
+    return parse_object(line) if line is not None else None
+
+
+def _state_value(raw: bytes, field: str) -> Any:
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return doc.get(field) if isinstance(doc, dict) else None

@@ -1,0 +1,73 @@
+"""Running one check: every enabled rule, each isolated and timed (STYLE.md §4).
+
+A rule that raises or runs past the timeout becomes a `daemon.check_overrun` finding; its
+previous conditions stay as they were (a failed look is not a clean look).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from daemon.checks.base import Rule, Tick
+from daemon.clock import Clock
+from daemon.model import Finding, finding
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    findings: list[Finding] | None  # None: the rule failed this round
+    error: str | None = None
+
+
+@dataclass
+class CheckOutcome:
+    check: str
+    started: float
+    duration_ms: float
+    results: list[RuleResult] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.findings is not None for r in self.results)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in (r.findings or [])]
+
+    @property
+    def overruns(self) -> list[Finding]:
+        return [overrun(self.check, r.rule, r.error or "failed")
+                for r in self.results if r.findings is None]
+
+
+def overrun(check: str, rule: str, why: str) -> Finding:
+    return finding("daemon.check_overrun", f"{check}/{rule}", f"{check} rule {rule}: {why}",
+                   {"check": check, "rule": rule, "error": why})
+
+
+async def run_rule(rule: Rule, tick: Tick, timeout_s: float, log: Any) -> RuleResult:
+    try:
+        with anyio.fail_after(timeout_s):
+            found = await rule.run(tick)
+        return RuleResult(rule.name, list(found))
+    except TimeoutError:
+        log.warning("rule_timeout", rule=rule.name, timeout_s=timeout_s)
+        return RuleResult(rule.name, None, f"ran past its timeout of {timeout_s:.1f}s")
+    except Exception as exc:  # isolate: a broken rule never stops the daemon
+        log.error("rule_failed", rule=rule.name, error=repr(exc), exc_info=True)
+        return RuleResult(rule.name, None, f"raised {type(exc).__name__}: {exc}")
+
+
+async def run_check(check: str, rules: list[Rule], clock: Clock, timeout_s: float,
+                    log: Any) -> CheckOutcome:
+    """Run the rules of one check in order; `now` is read once; each rule gets the timeout."""
+    tick = Tick(check=check, now=clock.time())
+    t0 = clock.monotonic()
+    results = [await run_rule(rule, tick, timeout_s, log) for rule in rules]
+    elapsed = (clock.monotonic() - t0) * 1000
+    return CheckOutcome(check, tick.now, elapsed, results, tick.metrics)

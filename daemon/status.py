@@ -1,0 +1,76 @@
+"""`runtime/status.json` (SPEC §6): built from the supervisor's parts, replaced atomically."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from daemon import __version__
+from daemon.atomic import write_json
+from daemon.clock import iso
+
+STALE_AFTER_S = 60.0  # the daemon rewrites status.json at least every few seconds
+
+
+@dataclass
+class CheckState:
+    """What status.json says about one check."""
+
+    last_run: float | None = None
+    next_run: float | None = None
+    duration_ms: float | None = None
+    ok: bool | None = None
+    findings: int = 0
+    runs: int = 0
+    failures: int = 0
+    missed: int = 0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "last_run": iso(self.last_run), "next_run": iso(self.next_run),
+            "duration_ms": None if self.duration_ms is None else round(self.duration_ms, 1),
+            "ok": self.ok, "findings": self.findings, "runs": self.runs,
+            "failures": self.failures, "missed": self.missed, "error": self.error,
+        }
+
+
+def window_block(window: Any, now: float, phase: str | None = None) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "started_at": iso(window.started_at),
+        "ends_at": iso(window.ends_at),
+        "duration_s": window.duration_s,
+        "elapsed_s": round(window.elapsed_s(now), 1),
+        "time_scale": window.time_scale,
+        "phase": phase or window.phase,
+        "coverage": round(window.coverage(now), 4),
+    }
+
+
+class StatusWriter:
+    """Numbers each document (`seq`) and replaces the file atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seq = 0
+
+    def write(self, doc: dict[str, Any]) -> dict[str, Any]:
+        self.seq += 1
+        full = {"schema": "burnin.status/1", "seq": self.seq, "pid": os.getpid(),
+                "version": __version__, **doc}
+        write_json(self.path, full)
+        return full
+
+
+def read_status(path: Path) -> dict[str, Any] | None:
+    """The status document, or None when missing or unreadable."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return doc if isinstance(doc, dict) else None

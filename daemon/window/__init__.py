@@ -1,0 +1,1 @@
+"""The burn-in window: persisted state, time series, verdict."""

@@ -1,0 +1,150 @@
+"""The real `burnin run` and `burnin check` processes on a temporary tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[2]
+
+
+def burnin(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "daemon", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def wait_for(pred: Callable[[], object], timeout: float = 10.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def status(cwd: Path) -> dict | None:
+    try:
+        return json.loads((cwd / "runtime/status.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.fixture
+def daemon(seed_tree: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = burnin("run", "--root", str(seed_tree), "--time-scale", "3600", cwd=work)
+    yield proc, work
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
+@pytest.mark.slow
+def test_run_writes_status_sees_corruption_and_stops_on_sigterm(
+        daemon: tuple[subprocess.Popen[str], Path], seed_tree: Path) -> None:
+    """status.json appears and advances, a torn state file shows up, SIGTERM exits 0 fast."""
+    proc, work = daemon
+    first = wait_for(lambda: status(work))
+    assert first["schema"] == "burnin.status/1" and first["window"]["phase"] == "running"
+    wait_for(lambda: (status(work) or {}).get("seq", 0) > first["seq"])
+    (seed_tree / "runtime/system_state.json").write_text('{"state": "RUNN')
+    wait_for(lambda: any(a["code"] == "state.corrupt"
+                         for a in (status(work) or {}).get("alerts", {}).get("open", [])))
+    assert "state.corrupt" in (work / "logs/alerts.jsonl").read_text()
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=5)
+    assert proc.returncode == 0
+    assert status(work)["window"]["phase"] == "stopped"
+    lines = (work / "logs/burnin.jsonl").read_text().splitlines()
+    assert all({"timestamp", "level", "event"} <= json.loads(line).keys() for line in lines)
+
+
+@pytest.mark.slow
+def test_sighup_with_broken_config_keeps_running(seed_tree: Path, tmp_path: Path) -> None:
+    """A bad new config is refused on SIGHUP and the daemon keeps running on the old one."""
+    cfg = tmp_path / "burnin.toml"
+    cfg.write_text(f"[system]\nroot = '{seed_tree}'\n[window]\ntime_scale = 3600\n")
+    proc = burnin("run", "--config", str(cfg), cwd=tmp_path)
+    try:
+        wait_for(lambda: status(tmp_path))
+        cfg.write_text("[system]\nroot = 5\nbogus = 1\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "config_reload_refused" in
+                 (tmp_path / "logs/burnin.jsonl").read_text())
+        seq = status(tmp_path)["seq"]
+        wait_for(lambda: status(tmp_path)["seq"] > seq)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=5)
+    assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_second_instance_on_same_runtime_refuses(
+        daemon: tuple[subprocess.Popen[str], Path], seed_tree: Path) -> None:
+    """Two daemons never share a runtime folder."""
+    _proc, work = daemon
+    wait_for(lambda: status(work))
+    second = burnin("run", "--root", str(seed_tree), cwd=work)
+    _out, err = second.communicate(timeout=10)
+    assert second.returncode == 75
+    assert "another burnin daemon" in err
+
+
+def run_check(root: Path, *extra: str) -> tuple[int, dict]:
+    proc = burnin("check", "--root", str(root), "--format", "json", *extra, cwd=root.parent)
+    out, _err = proc.communicate(timeout=30)
+    return proc.returncode, (json.loads(out) if out.startswith("{") else {})
+
+
+def test_check_healthy_tree_is_green(seed_tree: Path) -> None:
+    """A healthy seed tree: exit 0, verdict GREEN, no findings."""
+    code, doc = run_check(seed_tree)
+    assert (code, doc["verdict"], doc["findings"]) == (0, "GREEN", [])
+    assert doc["schema"] == "burnin.check/1"
+
+
+def test_check_torn_state_is_red(seed_tree: Path) -> None:
+    """A torn state file: exit 2 with state.corrupt CRITICAL."""
+    (seed_tree / "runtime/system_state.json").write_text('{"state"')
+    code, doc = run_check(seed_tree)
+    assert code == 2 and doc["verdict"] == "RED"
+    assert ("state.corrupt", "CRITICAL") in [(f["code"], f["severity"]) for f in doc["findings"]]
+
+
+def test_check_missing_root_exits_3(tmp_path: Path) -> None:
+    """A missing root cannot be checked: exit 3."""
+    code, _ = run_check(tmp_path / "nope")
+    assert code == 3
+
+
+def test_check_bad_config_exits_3_and_writes_nothing(tmp_path: Path) -> None:
+    """A bad config is refused before anything is written."""
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[jobs]\nnope = 1\n")
+    proc = burnin("check", "--config", str(cfg), cwd=tmp_path)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3 and "jobs.nope: unknown key" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_run_bad_config_exits_78_and_writes_nothing(tmp_path: Path) -> None:
+    """`run` refuses a bad config with exit 78 and creates no folders."""
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[window]\nduration = 'forever'\n")
+    proc = burnin("run", "--config", str(cfg), cwd=tmp_path)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 78 and "window.duration: bad duration" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
