@@ -238,8 +238,9 @@ class AlertsCfg(Section):
 
 
 class MetricsCfg(Section):
-    listen: str = ""
-    textfile: str = ""
+    listen: str = ""  # "127.0.0.1:9464"; loopback only unless allow_remote
+    textfile: str = ""  # node_exporter textfile, must end in .prom
+    allow_remote: bool = False
 
 
 class ChecksCfg(Section):

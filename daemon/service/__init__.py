@@ -1,0 +1,1 @@
+"""Service integration: systemd notify, signals, Prometheus metrics, status view, Windows."""

@@ -1,0 +1,135 @@
+"""The status view: render of status.json, freshness, and the live watch loop."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from rich.console import Console
+
+from daemon.atomic import write_json
+from daemon.service.statusview import exit_code, load_status, render, watch
+from tests.service.sample_status import NOW, sample_status
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _text(renderable: Any) -> str:
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_summary_shows_verdict_checks_alerts_and_metrics() -> None:
+    """The summary names the verdict, each check, each open alert and the queue depth."""
+    out = _text(render(sample_status(), now=NOW))
+    for expected in ("verdict YELLOW", "health", "position", "FAILED", "jobs.stale_claim",
+                     "HIGH 2", "pending 3", "p95 480 ms", "process worker"):
+        assert expected in out
+
+
+def test_critical_alerts_are_listed_first() -> None:
+    """Open alerts are ordered by severity, CRITICAL first."""
+    status = sample_status()
+    status["alerts"]["open"].append({"code": "ledger.drift", "severity": "CRITICAL"})
+    out = _text(render(status, now=NOW))
+    assert out.index("ledger.drift") < out.index("jobs.stale_claim")
+
+
+def test_stale_status_is_flagged() -> None:
+    """A status older than the stale limit is marked STALE."""
+    assert "STALE" in _text(render(sample_status(), now=NOW + 3600))
+    assert "STALE" not in _text(render(sample_status(), now=NOW))
+
+
+@pytest.mark.parametrize("status", [{}, {"verdict": 1, "checks": [], "alerts": {"open": "x"},
+                                         "window": {"elapsed_s": "a", "duration_s": 0},
+                                         "metrics": {"processes": {"p": None}}}])
+def test_garbled_status_renders(status: dict[str, Any]) -> None:
+    """Missing or ill-typed fields render as placeholders, never raise."""
+    assert "burnin status" in _text(render(status, now=NOW))
+
+
+def test_missing_status_explains_why(tmp_path: Path) -> None:
+    """A missing status.json renders the reason instead of a summary."""
+    status, problem = load_status(tmp_path / "status.json")
+    assert status is None and "does not exist" in _text(render(status, now=NOW, problem=problem))
+
+
+@pytest.mark.parametrize(("content", "reason"), [(b"{not json", "not valid JSON"),
+                                                 (b"[1, 2]", "not a JSON object")])
+def test_bad_status_file_is_reported(tmp_path: Path, content: bytes, reason: str) -> None:
+    """A corrupt status.json is a clear message, not a crash."""
+    path = tmp_path / "status.json"
+    path.write_bytes(content)
+    assert reason in (load_status(path)[1] or "")
+
+
+@pytest.mark.parametrize(("now", "code"), [(NOW, 0), (NOW + 3600, 1)])
+def test_exit_code_follows_freshness(now: float, code: int) -> None:
+    """burnin status exits 0 when fresh, 1 when stale."""
+    assert exit_code(sample_status(), now) == code
+
+
+def test_exit_code_is_1_without_status() -> None:
+    """burnin status exits 1 when there is no status document."""
+    assert exit_code(None, NOW) == 1
+
+
+def test_watch_once_prints_one_frame(tmp_path: Path) -> None:
+    """watch(once=True) prints the summary once and returns 0."""
+    path = tmp_path / "status.json"
+    write_json(path, sample_status())
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    assert watch(path, once=True, console=console, now=lambda: NOW) == 0
+    assert "verdict YELLOW" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_watch_refreshes_until_ctrl_c(tmp_path: Path) -> None:
+    """watch re-reads status.json every interval and exits 0 on Ctrl-C."""
+    path = tmp_path / "status.json"
+    write_json(path, sample_status())
+    calls: list[float] = []
+
+    def sleep(interval_s: float) -> None:
+        calls.append(interval_s)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        write_json(path, {**sample_status(), "verdict": "RED"})
+
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=True)
+    assert watch(path, console=console, sleep=sleep, now=lambda: NOW) == 0
+    assert calls == [2.0, 2.0] and "verdict RED" in console.file.getvalue()  # type: ignore
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from daemon.atomic import write_json
+from tests.service.sample_status import sample_status
+path = Path(sys.argv[1])
+for seq in range(400):
+    write_json(path, {**sample_status(), "seq": seq})
+"""
+
+
+def test_status_read_while_being_rewritten_is_whole(tmp_path: Path) -> None:
+    """Reads while another process rewrites status.json atomically always get whole files."""
+    path = tmp_path / "status.json"
+    write_json(path, {**sample_status(), "seq": -1})
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=REPO)
+    seen: list[int] = []
+    try:
+        while writer.poll() is None:
+            status, problem = load_status(path)
+            assert problem is None, problem
+            seen.append(status["seq"])  # type: ignore[index]
+    finally:
+        writer.wait(30)
+    assert writer.returncode == 0 and seen == sorted(seen)
+    assert orjson.loads(path.read_bytes())["seq"] == 399
