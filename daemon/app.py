@@ -25,6 +25,9 @@ from daemon.lock import InstanceLock
 from daemon.model import CHECKS, Finding, Severity
 from daemon.runner import overrun, run_check
 from daemon.schedule import Cadences, interval_real
+from daemon.service import signals
+from daemon.service.metrics import MetricsExporter
+from daemon.service.sdnotify import Notifier, run_watchdog, status_line
 from daemon.sources.registry import SourceHub
 from daemon.status import CheckState, StatusWriter, window_block
 from daemon.window.store import Window, WindowStore
@@ -128,6 +131,9 @@ class Daemon:
         self.exit_code = 0
         self.window: Window
         self._proc = psutil.Process()
+        self.notifier = Notifier()
+        self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
+        self._ready = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -138,12 +144,16 @@ class Daemon:
                 self.cfg.window.duration, self.clock.scale, self.new_window)
             self.log.info("daemon_started", window_id=self.window.id, root=str(self.cfg.root),
                           time_scale=self.clock.scale, config=self.cfg.source)
+            await self.exporter.start()
             cfg: Config | None = self.cfg
             while cfg is not None:
                 self.cfg = cfg
                 cfg = await self._session(cfg)
             return self.exit_code
         finally:
+            self.notifier.stopping()
+            await self.exporter.aclose()
+            self.notifier.close()
             self.lock.release()
 
     async def _session(self, cfg: Config) -> Config | None:
@@ -174,6 +184,7 @@ class Daemon:
             if type(rule).serve is not Rule.serve:
                 tg.start_soon(session.serve_rule, rule)
         session.cadences.start()
+        tg.start_soon(run_watchdog, self.notifier, self.clock)
         self.log.info("checks_scheduled", intervals=session.intervals())
 
     async def _main_loop(self, session: Session) -> Config | None:
@@ -188,6 +199,7 @@ class Daemon:
             await session.engine.tick(now)
             session.cadences.overdue()
             self.window.heartbeat(now)
+            self._poll_trigger_files()
             if self.reload_event.is_set():
                 new = self._try_reload()
                 if new is not None:
@@ -198,10 +210,18 @@ class Daemon:
                 self._write_status()
                 last_status = now
 
+    def _poll_trigger_files(self) -> None:
+        """Stop/reload requests by file, for platforms without SIGHUP (Windows)."""
+        if signals.stop_requested(self.cfg.runtime_dir):
+            self.request_stop()
+        if signals.reload_requested(self.cfg.runtime_dir):
+            self.request_reload()
+
     def _try_reload(self) -> Config | None:
         self.reload_event = anyio.Event()
         if self.reload_config is None:
             return None
+        self.notifier.reloading()
         try:
             cfg = self.reload_config()
         except ConfigError as exc:
@@ -295,10 +315,17 @@ class Daemon:
             "metrics": self.metrics,
         }
         try:
-            self.status.write(doc)
+            full = self.status.write(doc)
             self.dirty = False
         except OSError as exc:
             self.log.error("status_write_failed", error=repr(exc))
+            return
+        self.exporter.update(full)
+        line = status_line(full)
+        if not self._ready:  # first checks are scheduled and status.json exists
+            self._ready = self.notifier.ready(line) or True
+        else:
+            self.notifier.status(line)
 
     def _self_block(self, now: float) -> dict[str, Any]:
         with self._proc.oneshot():

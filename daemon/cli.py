@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--faults", choices=("scripted", "none"), default="scripted")
     demo.add_argument("--dir")
     demo.add_argument("--seed", type=int)
+
+    reload = sub.add_parser("reload", help="ask the running daemon to reload its config "
+                            "(what SIGHUP does; works on Windows too)")
+    reload.add_argument("--config")
 
     config = sub.add_parser("config", help="validate and print the effective config")
     _common(config)
@@ -130,19 +133,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _serve(daemon: Any) -> int:
-    loop = asyncio.get_running_loop()
-    _install_signals(loop, daemon.request_stop, daemon.request_reload)
-    return int(await daemon.serve())
+    from daemon.service.signals import install
 
-
-def _install_signals(loop: asyncio.AbstractEventLoop, stop: Any, reload: Any) -> None:
-    if sys.platform == "win32":  # no add_signal_handler on Windows
-        for sig in (signal.SIGINT, getattr(signal, "SIGBREAK", signal.SIGINT)):
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop))
-        return
-    loop.add_signal_handler(signal.SIGTERM, stop)
-    loop.add_signal_handler(signal.SIGINT, stop)
-    loop.add_signal_handler(signal.SIGHUP, reload)
+    uninstall = install(asyncio.get_running_loop(), daemon.request_stop, daemon.request_reload)
+    try:
+        return int(await daemon.serve())
+    finally:
+        uninstall()
 
 
 # -- check -------------------------------------------------------------------------------------
@@ -221,42 +218,30 @@ def _check_text(doc: dict[str, Any]) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     import time
 
-    from daemon.status import STALE_AFTER_S, read_status
+    from rich.console import Console
+
+    from daemon.service.statusview import exit_code, load_status, render
+    from daemon.status import STALE_AFTER_S
 
     cfg = load_config(args.config)
-    path = cfg.runtime_dir / "status.json"
-    doc = read_status(path)
-    if doc is None:
-        print(f"burnin: no status at {path} (is the daemon running?)", file=sys.stderr)
-        return 1
-    from daemon.clock import parse_timestamp
-
-    age = time.time() - (parse_timestamp(doc.get("updated_at")) or 0)
-    stale = age > STALE_AFTER_S
+    doc, problem = load_status(cfg.runtime_dir / "status.json")
+    now = time.time()
     if args.format == "json":
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        if doc is None:
+            print(f"burnin: {problem}", file=sys.stderr)
+        else:
+            print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        print(_status_text(doc, age, stale))
-    return 1 if stale else 0
+        Console().print(render(doc, now=now, stale_after_s=STALE_AFTER_S, problem=problem))
+    return exit_code(doc, now, stale_after_s=STALE_AFTER_S)
 
 
-def _status_text(doc: dict[str, Any], age: float, stale: bool) -> str:
-    try:
-        from rich.console import Console
+def cmd_reload(args: argparse.Namespace) -> int:
+    from daemon.service.signals import request_reload
 
-        from daemon.service.statusview import render
-    except ImportError:
-        win = doc.get("window", {})
-        counts = doc.get("alerts", {}).get("counts", {})
-        return (f"burnin {doc.get('verdict')} window {win.get('id')} {win.get('phase')} "
-                f"elapsed {win.get('elapsed_s')}s/{win.get('duration_s')}s "
-                f"open alerts {counts} updated {age:.0f}s ago{' (STALE)' if stale else ''}")
-    import time
-
-    console = Console()
-    with console.capture() as cap:
-        console.print(render(doc, now=time.time()))
-    return cap.get()
+    path = request_reload(load_config(args.config).runtime_dir)
+    print(f"reload requested ({path}); the daemon picks it up within a second")
+    return 0
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -322,5 +307,5 @@ def cmd_silence(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": cmd_run, "check": cmd_check, "status": cmd_status, "watch": cmd_watch,
     "report": cmd_report, "demo": cmd_demo, "config": cmd_config, "ack": cmd_ack,
-    "silence": cmd_silence,
+    "silence": cmd_silence, "reload": cmd_reload,
 }

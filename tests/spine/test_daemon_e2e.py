@@ -148,3 +148,51 @@ def test_run_bad_config_exits_78_and_writes_nothing(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 78 and "window.duration: bad duration" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+@pytest.mark.slow
+def test_run_speaks_sd_notify_on_a_real_socket(seed_tree: Path, tmp_path: Path) -> None:
+    """Under systemd: READY=1 after scheduling, WATCHDOG=1 pings, STATUS=, STOPPING=1."""
+    import socket
+
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(0.2)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NOTIFY_SOCKET": str(sock_path),
+           "WATCHDOG_USEC": "400000"}
+    proc = subprocess.Popen([sys.executable, "-m", "daemon", "run", "--root", str(seed_tree),
+                             "--time-scale", "3600"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+
+    def received(token: str) -> bool:
+        try:
+            seen.extend(sock.recv(4096).decode().splitlines())
+        except TimeoutError:
+            pass
+        return any(line.startswith(token) for line in seen)
+
+    try:
+        for token in ("READY=1", "STATUS=", "WATCHDOG=1"):
+            wait_for(lambda t=token: received(t))
+        proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: received("STOPPING=1"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=5)
+        sock.close()
+    assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_status_command_reads_the_running_daemon(
+        daemon: tuple[subprocess.Popen[str], Path]) -> None:
+    """`burnin status` exits 0 on a fresh status.json and prints the verdict."""
+    proc, work = daemon
+    wait_for(lambda: status(work))
+    for fmt in ("json", "text"):
+        st = burnin("status", "--format", fmt, cwd=work)
+        out, _ = st.communicate(timeout=30)
+        assert st.returncode == 0
+        assert "GREEN" in out
