@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -167,10 +168,8 @@ def test_run_speaks_sd_notify_on_a_real_socket(seed_tree: Path, tmp_path: Path) 
     seen: list[str] = []
 
     def received(token: str) -> bool:
-        try:
+        with contextlib.suppress(TimeoutError):
             seen.extend(sock.recv(4096).decode().splitlines())
-        except TimeoutError:
-            pass
         return any(line.startswith(token) for line in seen)
 
     try:
@@ -189,7 +188,7 @@ def test_run_speaks_sd_notify_on_a_real_socket(seed_tree: Path, tmp_path: Path) 
 def test_status_command_reads_the_running_daemon(
         daemon: tuple[subprocess.Popen[str], Path]) -> None:
     """`burnin status` exits 0 on a fresh status.json and prints the verdict."""
-    proc, work = daemon
+    _proc, work = daemon
     wait_for(lambda: status(work))
     for fmt in ("json", "text"):
         st = burnin("status", "--format", fmt, cwd=work)
