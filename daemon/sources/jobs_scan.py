@@ -1,0 +1,73 @@
+"""Disk reads of the job folders: one `os.scandir` listing per folder, small bounded reads.
+
+These functions run in a worker thread; they return plain data and never raise for a file
+that vanished between listing and reading (that is normal in a busy queue).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from daemon.sources.jobs_index import Obs
+
+READ_CAP = 1 << 20  # a job, claim or result file larger than this is judged unreadable
+CLAIM_CAP = 64 << 10
+
+
+def list_folder(path: Path) -> dict[str, tuple[int, float]]:
+    """name -> (mtime_ns, ctime) of the regular files in `path`; raises OSError when unusable."""
+    out: dict[str, tuple[int, float]] = {}
+    with os.scandir(path) as it:
+        for entry in it:
+            try:
+                if not entry.is_file():
+                    continue
+                st = entry.stat()
+            except OSError:
+                continue
+            out[entry.name] = (st.st_mtime_ns, _ctime(st))
+    return out
+
+
+def read_bytes(path: str, cap: int) -> bytes | None:
+    """Up to `cap` + 1 bytes of `path`; None when it cannot be opened (gone, denied)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, cap + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def look(root: Path, folder: str, name: str, kind: str) -> Obs | None:
+    """Stat and read one file; None when it is gone or not a regular file."""
+    path = os.path.join(root, folder, name)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    data = None
+    if kind != "failed":
+        cap = CLAIM_CAP if kind == "claims" else READ_CAP
+        data = read_bytes(path, cap)
+        if data is not None and len(data) > cap:
+            data = b""  # oversized: judged unreadable (jobs/results), plain marker (claims)
+    return Obs(folder, name, st.st_mtime_ns, _ctime(st), data)
+
+
+def look_many(root: Path, items: list[tuple[str, str, str]]) -> list[tuple[str, str, Obs | None]]:
+    """`look` for each (kind, folder, name): (kind, name, obs or None)."""
+    return [(kind, name, look(root, folder, name, kind)) for kind, folder, name in items]
+
+
+def _ctime(st: os.stat_result) -> float:
+    """Claim time fallback of SPEC §2: st_ctime on POSIX, st_mtime elsewhere."""
+    return st.st_ctime if os.name == "posix" else st.st_mtime
