@@ -205,12 +205,10 @@ class JobsSource:
                 tg.start_soon(self._consume, present, stop, notify)
                 for _ in range(3):
                     await anyio.sleep(0)  # let awatch create its watch first
-                if not stop.is_set():
-                    self.watching, self._watch_since = True, self.clock.monotonic()
-                    self.watch_error = ""
-                await self.rescan()
-                notify()
-                await self._until_folders_change(present, stop)
+                try:
+                    await self._watching(present, stop, notify)
+                finally:
+                    stop.set()  # the watch thread sees it within one step; no waiting
                 tg.cancel_scope.cancel()
             if stop.is_set() and self.watch_error:
                 await anyio.sleep(self.poll_s)
@@ -220,13 +218,22 @@ class JobsSource:
         await self.rescan()
         notify()
 
+    async def _watching(self, present: list[str], stop: anyio.Event,
+                        notify: Callable[[], None]) -> None:
+        if not stop.is_set():
+            self.watching, self._watch_since = True, self.clock.monotonic()
+            self.watch_error = ""
+        await self.rescan()
+        notify()
+        await self._until_folders_change(present, stop)
+
     async def _consume(self, present: list[str], stop: anyio.Event,
                        notify: Callable[[], None]) -> None:
         paths = [self._path(f) for f in present]
         try:
             async for changes in awatch(*paths, watch_filter=None, stop_event=stop,
                                         debounce=self.debounce_ms, step=self.step_ms,
-                                        recursive=False):
+                                        rust_timeout=1000, recursive=False):
                 await self.apply_changes(changes)
                 notify()
         except (OSError, RuntimeError) as exc:  # watch limit, folder gone at start, ...
