@@ -143,3 +143,25 @@ async def test_folder_removed_and_recreated(tree: Path) -> None:
         await w.until(lambda: w.src.watching)
         write(folder / "d.claimed", raw=b"")
         await w.until(lambda: w.src.index.counts()["claimed"] == 1)
+
+
+async def test_restart_with_open_claims_ages_from_file(tree: Path) -> None:
+    """A daemon started while a claim is open ages it from claimed_at, not from the start."""
+    write(tree / OUT / "old.claimed", {"claimed_at": time.time() - 250})
+    async with serving(tree, stale_claim_after=240) as w:
+        await w.until(lambda: ("jobs.stale_claim", f"{OUT}/old.claimed") in w.current)
+
+
+async def test_excessive_fires_once_across_restart(tree: Path, tmp_path: Path) -> None:
+    """The distinct stale claims of the window survive a restart; excessive fires once."""
+    for i in range(5):
+        write(tree / OUT / f"s{i}.claimed", {"claimed_at": time.time() - 900})
+    state = tmp_path / "state"
+    env = make_env(tree, state_dir=state)
+    rule = JobsWatch(env)
+    first = await rule.run(tick(env))
+    rule.save()
+    env2 = make_env(tree, state_dir=state)
+    again = await JobsWatch(env2).run(tick(env2))
+    assert [f.code for f in first].count("jobs.stale_claims_excessive") == 1
+    assert [f.code for f in again].count("jobs.stale_claims_excessive") == 0
