@@ -15,6 +15,7 @@ after the settle delay before they are judged.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from daemon.sources.jobs_index import JobIndex, Obs, Settings
 from daemon.sources.registry import source
 
 HOUR = 3600.0
+CHUNK = 2048  # files read per thread hop during a rescan
 Item = tuple[str, str, str]  # (kind, folder, name)
 
 
@@ -78,9 +80,9 @@ class JobsSource:
             started = self.clock.monotonic()
             listings = await anyio.to_thread.run_sync(self._list_all)
             todo, gone = self._diff(listings)
-            looks = await anyio.to_thread.run_sync(scan.look_many, self.root, todo)
             counting = self.scanned and self._watch_since < started
-            missed = self._apply_rescan(looks, gone, counting)
+            missed = await self._read_and_apply(todo, listings, counting)
+            missed += self._apply_gone(gone, counting)
             self.last_missed = missed
             self.stats["missed"] += missed
             self.stats["rescans"] += 1
@@ -141,8 +143,32 @@ class JobsSource:
         return [(p.kind, folder, name) for p in self.order if p.folder == folder
                 for name in self.index.names(p.kind)]
 
-    def _apply_rescan(self, looks: list[tuple[str, str, Obs | None]], gone: list[Item],
-                      counting: bool) -> int:
+    async def _read_and_apply(self, todo: list[Item], listings: dict[str, Any],
+                              counting: bool) -> int:
+        """Read new and changed files in a thread, chunk by chunk, applying the previous
+        chunk on the loop meanwhile (the reads release the GIL)."""
+        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        missed = 0
+        nxt = asyncio.ensure_future(self._read(chunks[0], listings)) if chunks else None
+        try:
+            for i in range(len(chunks)):
+                assert nxt is not None
+                looks = await nxt
+                nxt = None
+                if i + 1 < len(chunks):
+                    nxt = asyncio.ensure_future(self._read(chunks[i + 1], listings))
+                missed += self._apply_looks(looks, counting)
+        finally:
+            if nxt is not None:
+                nxt.cancel()
+        return missed
+
+    async def _read(self, chunk: list[Item], listings: dict[str, Any],
+                    ) -> list[tuple[str, str, Obs | None]]:
+        known = [listings[folder].get(name) for _, folder, name in chunk]
+        return await anyio.to_thread.run_sync(scan.look_many, self.root, chunk, known)
+
+    def _apply_looks(self, looks: list[tuple[str, str, Obs | None]], counting: bool) -> int:
         now = self.clock.time()
         missed = 0
         for kind, name, obs in looks:
@@ -151,6 +177,10 @@ class JobsSource:
             fresh = not self.index.has(kind, name)
             missed += counting and fresh and now - obs.mtime > self.env.cfg.jobs.settle
             self._put(kind, obs, now, live=False)
+        return int(missed)
+
+    def _apply_gone(self, gone: list[Item], counting: bool) -> int:
+        missed = 0
         for kind, folder, name in gone:
             if self.watching and os.path.lexists(os.path.join(self._path(folder), name)):
                 continue

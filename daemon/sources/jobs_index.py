@@ -143,7 +143,8 @@ class JobIndex:
         """(object, judged): an unparsable file modified within `settle` is not judged yet."""
         obj = jp.parse_object(obs.data)
         if obj is not None:
-            self.unparsed.pop(obs.rel, None)
+            if self.unparsed:
+                self.unparsed.pop(obs.rel, None)
             return obj, True
         if now - obs.mtime < self.s.settle_s:
             return None, False
@@ -191,7 +192,7 @@ def _put_claim(ix: JobIndex, obs: Obs, now: float, live: bool) -> bool:
 
 
 def _put_result(ix: JobIndex, obs: Obs, now: float, live: bool) -> bool:
-    was_complete = obs.name in ix.results and obs.rel not in ix.unparsed
+    was_complete = obs.name in ix.results and not (ix.unparsed and obs.rel in ix.unparsed)
     obj, judged = ix._parsed(obs, now)
     if not judged:
         return False

@@ -45,27 +45,36 @@ def read_bytes(path: str, cap: int) -> bytes | None:
         os.close(fd)
 
 
-def look(root: Path, folder: str, name: str, kind: str) -> Obs | None:
-    """Stat and read one file; None when it is gone or not a regular file."""
+def look(root: Path | str, folder: str, name: str, kind: str,
+         known: tuple[int, float] | None = None) -> Obs | None:
+    """Stat (unless `known` from a listing) and read one file; None when gone or not a file."""
     path = os.path.join(root, folder, name)
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
+    if known is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        known = (st.st_mtime_ns, _ctime(st))
     data = None
     if kind != "failed":
         cap = CLAIM_CAP if kind == "claims" else READ_CAP
         data = read_bytes(path, cap)
+        if data is None and known is not None and not os.path.lexists(path):
+            return None
         if data is not None and len(data) > cap:
             data = b""  # oversized: judged unreadable (jobs/results), plain marker (claims)
-    return Obs(folder, name, st.st_mtime_ns, _ctime(st), data)
+    return Obs(folder, name, known[0], known[1], data)
 
 
-def look_many(root: Path, items: list[tuple[str, str, str]]) -> list[tuple[str, str, Obs | None]]:
+def look_many(root: Path | str, items: list[tuple[str, str, str]],
+              known: list[tuple[int, float] | None] | None = None,
+              ) -> list[tuple[str, str, Obs | None]]:
     """`look` for each (kind, folder, name): (kind, name, obs or None)."""
-    return [(kind, name, look(root, folder, name, kind)) for kind, folder, name in items]
+    stats = known if known is not None else [None] * len(items)
+    return [(kind, name, look(root, folder, name, kind, st))
+            for (kind, folder, name), st in zip(items, stats, strict=True)]
 
 
 def _ctime(st: os.stat_result) -> float:
