@@ -19,7 +19,7 @@ class JobsRates(Rule):
         await src.ensure_scanned()
         ix, th = src.index, self.env.cfg.thresholds
         ix.prune(tick.now)
-        stats = jd.latency_stats(ms for _, ms in ix.samples)
+        stats = jd.latency_stats(ix.samples.values())
         failed, results = len(ix.failed_times), len(ix.result_times)
         tick.metric("jobs", {**ix.counts(), "latency_ms": stats,
                              "failed_rate": jd.failed_rate(failed, results),

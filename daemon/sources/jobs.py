@@ -100,8 +100,8 @@ class JobsSource:
             await self.clock.sleep(self.env.cfg.jobs.settle)
             await self.reread_due(force=True)
 
-    def _list_all(self) -> dict[str, dict[str, tuple[int, float]] | str]:
-        out: dict[str, dict[str, tuple[int, float]] | str] = {}
+    def _list_all(self) -> dict[str, dict[str, int] | str]:
+        out: dict[str, dict[str, int] | str] = {}
         for folder in self.folders:
             try:
                 out[folder] = scan.list_folder(self._path(folder))
@@ -127,10 +127,10 @@ class JobsSource:
             gone += [it for it in self._known_in(folder) if it[2] not in listing]
         return todo, gone
 
-    def _changed_in(self, folder: str, listing: dict[str, tuple[int, float]]) -> list[Item]:
+    def _changed_in(self, folder: str, listing: dict[str, int]) -> list[Item]:
         known = {p.kind: self.index.names(p.kind) for p in self.order if p.folder == folder}
         out: list[Item] = []
-        for name, (mtime_ns, _) in listing.items():
+        for name, mtime_ns in listing.items():
             kind = jp.classify(self.order, folder, name)
             if kind is None:
                 continue
@@ -165,7 +165,8 @@ class JobsSource:
 
     async def _read(self, chunk: list[Item], listings: dict[str, Any],
                     ) -> list[tuple[str, str, Obs | None]]:
-        known = [listings[folder].get(name) for _, folder, name in chunk]
+        known = [None if kind == "claims" else (listings[folder][name], 0.0)
+                 for kind, folder, name in chunk]  # claims need their ctime: stat them
         return await anyio.to_thread.run_sync(scan.look_many, self.root, chunk, known)
 
     def _apply_looks(self, looks: list[tuple[str, str, Obs | None]], counting: bool) -> int:

@@ -8,8 +8,8 @@ it `Obs` (one look at one file). Memory stays compact for 100,000 results: a res
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from daemon.sources import jobs_parse as jp
@@ -31,6 +31,33 @@ class Obs(NamedTuple):
     @property
     def rel(self) -> str:
         return f"{self.folder}/{self.name}" if self.folder else self.name
+
+
+class Series:
+    """(time, value) floats in two arrays: 16 bytes a sample, pruned by time."""
+
+    def __init__(self) -> None:
+        self.t = array("d")
+        self.v = array("d")
+
+    def append(self, t: float, v: float = 0.0) -> None:
+        self.t.append(t)
+        self.v.append(v)
+
+    def prune(self, edge: float) -> None:
+        if self.t and min(self.t) < edge:
+            keep = [i for i, t in enumerate(self.t) if t >= edge]
+            self.t = array("d", (self.t[i] for i in keep))
+            self.v = array("d", (self.v[i] for i in keep))
+
+    def values(self) -> Iterator[float]:
+        return iter(self.v)
+
+    def items(self) -> list[tuple[float, float]]:
+        return list(zip(self.t, self.v, strict=True))
+
+    def __len__(self) -> int:
+        return len(self.t)
 
 
 class PendingRec(NamedTuple):
@@ -75,14 +102,14 @@ class JobIndex:
         self.pending: dict[str, PendingRec] = {}
         self.claims: dict[str, ClaimRec] = {}
         self.results: dict[str, int] = {}  # name -> mtime_ns
-        self.result_ids: dict[str, str] = {}  # job id -> first result name
         self.result_alias: dict[str, str] = {}  # name -> job id, only when not the name's id
+        self.alias_ids: dict[str, str] = {}  # job id -> first aliased result name
         self.failed: dict[str, float] = {}  # name -> time seen
         self.unparsed: dict[str, int] = {}  # rel -> mtime_ns of a job/result that did not parse
         self.created: dict[str, float] = {}  # job id -> job time, until its result is seen
-        self.samples: deque[tuple[float, float]] = deque()  # (result time, latency ms)
-        self.result_times: deque[float] = deque()
-        self.failed_times: deque[float] = deque()
+        self.samples = Series()  # (result time, latency ms)
+        self.result_times = Series()
+        self.failed_times = Series()
         self.events: list[JobEvent] = []
         self._reported: set[tuple[str, str, str]] = set()
 
@@ -117,15 +144,18 @@ class JobIndex:
     def prune(self, now: float) -> None:
         """Drop samples older than the window, and job times of jobs long gone."""
         edge = now - self.s.window_s
-        for dq in (self.samples,):
-            while dq and dq[0][0] < edge:
-                dq.popleft()
-        for times in (self.result_times, self.failed_times):
-            while times and times[0] < edge:
-                times.popleft()
+        for series in (self.samples, self.result_times, self.failed_times):
+            series.prune(edge)
         live = {r.job_id for r in self.pending.values()} | {c.job_id for c in self.claims.values()}
         for jid in [j for j, t in self.created.items() if t < edge and j not in live]:
             del self.created[jid]
+
+    def result_of(self, jid: str) -> str | None:
+        """The name of the (first) result for job `jid`, None when there is none."""
+        name = jid + self.s.patterns["results"].suffix
+        if name in self.results and name not in self.result_alias:
+            return name
+        return self.alias_ids.get(jid)
 
     def drain(self) -> list[JobEvent]:
         events, self.events = self.events, []
@@ -171,7 +201,7 @@ def _put_pending(ix: JobIndex, obs: Obs, now: float, live: bool) -> bool:
         since = old.since if old else (now if live else obs.mtime)
     ix.pending[obs.name] = PendingRec(jid, since, obs.mtime_ns)
     ix.created.setdefault(jid, since)
-    first = ix.result_ids.get(jid)
+    first = ix.result_of(jid)
     if old is None and first is not None and (live or obs.mtime_ns > ix.results[first]):
         ix._event("jobs.duplicate_processing", obs, jid, "requeued after its result")
     return True
@@ -210,11 +240,12 @@ def _put_result(ix: JobIndex, obs: Obs, now: float, live: bool) -> bool:
 
 def _new_result(ix: JobIndex, obs: Obs, obj: dict | None, jid: str, now: float,
                 live: bool) -> None:
+    first = ix.result_of(jid)
     ix.results[obs.name] = obs.mtime_ns
     if jid != jp.strip_suffix(obs.name, ix.s.patterns["results"].suffix):
         ix.result_alias[obs.name] = jid
-    first = ix.result_ids.setdefault(jid, obs.name)
-    if first != obs.name:
+        ix.alias_ids.setdefault(jid, obs.name)
+    if first is not None and first != obs.name:
         ix._event("jobs.duplicate_processing", obs, jid, f"second result (first: {first})")
     done = jp.time_field(obj, ix.s.completed_field)
     done = done if done is not None else (now if live else obs.mtime)
@@ -224,7 +255,7 @@ def _new_result(ix: JobIndex, obs: Obs, obj: dict | None, jid: str, now: float,
     if ix._in_window(done, now):
         ix.result_times.append(done)
         if created is not None:
-            ix.samples.append((done, max(0.0, done - created) * 1000.0))
+            ix.samples.append(done, max(0.0, done - created) * 1000.0)
 
 
 def _put_failed(ix: JobIndex, obs: Obs, now: float, live: bool) -> bool:
@@ -250,10 +281,8 @@ def _drop_result(ix: JobIndex, name: str) -> None:
         return
     ix.unparsed.pop(_rel(ix, "results", name), None)
     jid = ix.result_alias.pop(name, None)
-    if jid is None:
-        jid = jp.strip_suffix(name, ix.s.patterns["results"].suffix)
-    if ix.result_ids.get(jid) == name:
-        del ix.result_ids[jid]
+    if jid is not None and ix.alias_ids.get(jid) == name:
+        del ix.alias_ids[jid]
 
 
 def _drop_failed(ix: JobIndex, name: str) -> None:

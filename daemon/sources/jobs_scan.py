@@ -16,9 +16,9 @@ READ_CAP = 1 << 20  # a job, claim or result file larger than this is judged unr
 CLAIM_CAP = 64 << 10
 
 
-def list_folder(path: Path) -> dict[str, tuple[int, float]]:
-    """name -> (mtime_ns, ctime) of the regular files in `path`; raises OSError when unusable."""
-    out: dict[str, tuple[int, float]] = {}
+def list_folder(path: Path | str) -> dict[str, int]:
+    """name -> mtime_ns of the regular files in `path`; raises OSError when unusable."""
+    out: dict[str, int] = {}
     with os.scandir(path) as it:
         for entry in it:
             try:
@@ -27,7 +27,7 @@ def list_folder(path: Path) -> dict[str, tuple[int, float]]:
                 st = entry.stat()
             except OSError:
                 continue
-            out[entry.name] = (st.st_mtime_ns, _ctime(st))
+            out[entry.name] = st.st_mtime_ns
     return out
 
 

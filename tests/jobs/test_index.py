@@ -60,7 +60,7 @@ def test_result_removal_forgets_alias_id() -> None:
     ix = index()
     ix.put("results", obs("i", "r.result.json", b'{"job_id": "J"}'), NOW, live=False)
     ix.drop("results", "r.result.json")
-    assert ix.result_ids == {} and ix.result_alias == {}
+    assert ix.alias_ids == {} and ix.result_alias == {} and ix.result_of("J") is None
 
 
 def test_latency_from_job_time_seen_pending() -> None:
@@ -68,7 +68,7 @@ def test_latency_from_job_time_seen_pending() -> None:
     ix = index()
     ix.put("pending", obs("o", "a.job.json", b'{"created_at": 100.0}'), NOW, live=True)
     ix.put("results", obs("i", "a.result.json", b'{"completed_at": 100.25}'), NOW, live=True)
-    assert list(ix.samples) == [(100.25, 250.0)]
+    assert ix.samples.items() == [(100.25, 250.0)]
 
 
 def test_claim_with_live_pid_not_gone() -> None:
