@@ -1,0 +1,347 @@
+"""The job-folder source (`@source("jobs")`): an index kept current by file events and rescans.
+
+Two feeds keep one `JobIndex` true to the disk (SPEC §2):
+
+- a watchfiles watcher (`awatch`, non-recursive, one per set of present folders) applies each
+  batch of changes by looking at the files again (an event says *where*, the disk says *what*);
+- a full rescan (`os.scandir` of every folder) at start-up and on `jobs.rescan_every`, which
+  reconciles the index with the disk. watchfiles drops events silently (inotify queue
+  overflow, watch limit, Windows buffer overflow) and folders get deleted and recreated: a
+  rescan that finds files the watcher missed marks the source *degraded* and repairs the index.
+
+Half-written job and result files (modified within `jobs.settle`, not parsing) are re-read
+after the settle delay before they are judged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import psutil
+from watchfiles import awatch
+
+from daemon.checks.base import Env
+from daemon.clock import real
+from daemon.errors import ConfigError
+from daemon.sources import jobs_parse as jp
+from daemon.sources import jobs_scan as scan
+from daemon.sources.jobs_index import JobIndex, Obs, Settings
+from daemon.sources.registry import source
+
+HOUR = 3600.0
+CHUNK = 2048  # files read per thread hop during a rescan
+Item = tuple[str, str, str]  # (kind, folder, name)
+
+
+def _pid_alive(pid: int) -> bool:
+    return psutil.pid_exists(pid)
+
+
+@source("jobs")
+class JobsSource:
+    """The shared job-folder index, its watcher and its rescans."""
+
+    poll_s = 0.5  # real seconds between checks for a missing folder coming back
+    debounce_ms = 200
+    step_ms = 20
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.clock = env.clock
+        self.root = os.path.abspath(env.cfg.root)
+        self.patterns = _patterns(env)
+        self.order = [self.patterns[k] for k in jp.KINDS]
+        self.folders = sorted({p.folder for p in self.order})
+        self._abs = {os.path.join(self.root, f) if f else self.root: f for f in self.folders}
+        self.index = JobIndex(_settings(env, self.patterns), _pid_alive)
+        self.unavailable: dict[str, str] = {}  # folder -> reason
+        self.rereads: dict[Item, float] = {}  # -> epoch deadline
+        self.stats = {"rescans": 0, "events": 0, "missed": 0}
+        self.watching = False
+        self.watch_error = ""
+        self.last_missed = 0
+        self.scanned = False
+        self.event_filter: Callable[[set[Any]], set[Any]] | None = None  # test hook: drop events
+        self._watch_since = math.inf
+        self._lock: anyio.Lock | None = None
+
+    # -- rescans ---------------------------------------------------------------------
+
+    async def rescan(self) -> None:
+        """Reconcile the index with a full listing of every folder."""
+        self._lock = self._lock or anyio.Lock()
+        async with self._lock:
+            started = self.clock.monotonic()
+            listings = await anyio.to_thread.run_sync(self._list_all)
+            todo, gone = self._diff(listings)
+            counting = self.scanned and self._watch_since < started
+            missed = await self._read_and_apply(todo, listings, counting)
+            missed += self._apply_gone(gone, counting)
+            self.last_missed = missed
+            self.stats["missed"] += missed
+            self.stats["rescans"] += 1
+            self.scanned = True
+            self.index.prune(self.clock.time())
+        if missed:
+            self.env.log.warning("jobs.missed_events", count=missed)
+
+    async def ensure_scanned(self) -> None:
+        """One rescan if none ran yet; in one-shot, also wait out the settle delay."""
+        if self.scanned:
+            return
+        await self.rescan()
+        if self.env.oneshot and self.rereads:
+            await self.clock.sleep(self.env.cfg.jobs.settle)
+            await self.reread_due(force=True)
+
+    def _list_all(self) -> dict[str, dict[str, int] | str]:
+        out: dict[str, dict[str, int] | str] = {}
+        for folder in self.folders:
+            try:
+                out[folder] = scan.list_folder(self._path(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                out[folder] = "missing"
+            except PermissionError:
+                out[folder] = "permission denied"
+            except OSError as exc:
+                out[folder] = f"unreadable: {exc.strerror or exc}"
+        return out
+
+    def _diff(self, listings: dict[str, Any]) -> tuple[list[Item], list[Item]]:
+        todo: list[Item] = []
+        gone: list[Item] = []
+        for folder, listing in listings.items():
+            if isinstance(listing, str):
+                self.unavailable[folder] = listing
+                if listing == "missing":
+                    gone += self._known_in(folder)
+                continue
+            self.unavailable.pop(folder, None)
+            todo += self._changed_in(folder, listing)
+            gone += [it for it in self._known_in(folder) if it[2] not in listing]
+        return todo, gone
+
+    def _changed_in(self, folder: str, listing: dict[str, int]) -> list[Item]:
+        known = {p.kind: self.index.names(p.kind) for p in self.order if p.folder == folder}
+        out: list[Item] = []
+        for name, mtime_ns in listing.items():
+            kind = jp.classify(self.order, folder, name)
+            if kind is None:
+                continue
+            seen = known[kind].get(name)
+            if seen is None or (kind != "failed" and seen != mtime_ns):
+                out.append((kind, folder, name))
+        return out
+
+    def _known_in(self, folder: str) -> list[Item]:
+        return [(p.kind, folder, name) for p in self.order if p.folder == folder
+                for name in self.index.names(p.kind)]
+
+    async def _read_and_apply(self, todo: list[Item], listings: dict[str, Any],
+                              counting: bool) -> int:
+        """Read new and changed files in a thread, chunk by chunk, applying the previous
+        chunk on the loop meanwhile (the reads release the GIL)."""
+        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        missed = 0
+        nxt = asyncio.ensure_future(self._read(chunks[0], listings)) if chunks else None
+        try:
+            for i in range(len(chunks)):
+                assert nxt is not None
+                looks = await nxt
+                nxt = None
+                if i + 1 < len(chunks):
+                    nxt = asyncio.ensure_future(self._read(chunks[i + 1], listings))
+                missed += self._apply_looks(looks, counting)
+        finally:
+            if nxt is not None:
+                nxt.cancel()
+        return missed
+
+    async def _read(self, chunk: list[Item], listings: dict[str, Any],
+                    ) -> list[tuple[str, str, Obs | None]]:
+        known = [None if kind == "claims" else (listings[folder][name], 0.0)
+                 for kind, folder, name in chunk]  # claims need their ctime: stat them
+        return await anyio.to_thread.run_sync(scan.look_many, self.root, chunk, known)
+
+    def _apply_looks(self, looks: list[tuple[str, str, Obs | None]], counting: bool) -> int:
+        now = self.clock.time()
+        missed = 0
+        for kind, name, obs in looks:
+            if obs is None or (self.watching and not os.path.lexists(self._file(obs))):
+                continue
+            fresh = not self.index.has(kind, name)
+            missed += counting and fresh and now - obs.mtime > self.env.cfg.jobs.settle
+            self._put(kind, obs, now, live=False)
+        return int(missed)
+
+    def _apply_gone(self, gone: list[Item], counting: bool) -> int:
+        missed = 0
+        for kind, folder, name in gone:
+            if self.watching and os.path.lexists(os.path.join(self._path(folder), name)):
+                continue
+            self.index.drop(kind, name)
+            missed += counting
+        return int(missed)
+
+    # -- settle re-reads ---------------------------------------------------------------
+
+    def _put(self, kind: str, obs: Obs, now: float, live: bool) -> None:
+        if self.index.put(kind, obs, now, live):
+            self.rereads.pop((kind, obs.folder, obs.name), None)
+        else:
+            self.rereads[(kind, obs.folder, obs.name)] = obs.mtime + self.env.cfg.jobs.settle
+
+    def next_reread(self) -> float | None:
+        """Epoch time of the next due settle re-read, None when none waits."""
+        return min(self.rereads.values(), default=None)
+
+    async def reread_due(self, force: bool = False) -> None:
+        """Re-read the half-written files whose settle delay has passed (all, with `force`)."""
+        now = self.clock.time()
+        due = [it for it, t in self.rereads.items() if force or t <= now]
+        for it in due:
+            del self.rereads[it]
+        looks = await anyio.to_thread.run_sync(scan.look_many, self.root, due)
+        now = self.clock.time() + (self.env.cfg.jobs.settle if force else 0.0)
+        for kind, name, obs in looks:
+            if obs is None:
+                self.index.drop(kind, name)
+            else:
+                self._put(kind, obs, now, live=not self.env.oneshot)
+
+    # -- the watcher -------------------------------------------------------------------
+
+    async def watch(self, notify: Callable[[], None]) -> None:
+        """Watch the present folders forever; restart when the set of present folders changes."""
+        while True:
+            present = self._present()
+            if present:
+                await self._watch_once(present, notify)
+            else:
+                self.watching = False
+                await self.rescan()
+                notify()
+                await anyio.sleep(self.poll_s)
+
+    async def _watch_once(self, present: list[str], notify: Callable[[], None]) -> None:
+        stop = anyio.Event()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._consume, present, stop, notify)
+                for _ in range(3):
+                    await anyio.sleep(0)  # let awatch create its watch first
+                try:
+                    await self._watching(present, stop, notify)
+                finally:
+                    stop.set()  # the watch thread sees it within one step; no waiting
+                tg.cancel_scope.cancel()
+            if stop.is_set() and self.watch_error:
+                await anyio.sleep(self.poll_s)
+        finally:
+            self.watching, self._watch_since = False, math.inf
+            stop.set()
+        await self.rescan()
+        notify()
+
+    async def _watching(self, present: list[str], stop: anyio.Event,
+                        notify: Callable[[], None]) -> None:
+        if not stop.is_set():
+            self.watching, self._watch_since = True, self.clock.monotonic()
+            self.watch_error = ""
+        await self.rescan()
+        notify()
+        await self._until_folders_change(present, stop)
+
+    async def _consume(self, present: list[str], stop: anyio.Event,
+                       notify: Callable[[], None]) -> None:
+        paths = [self._path(f) for f in present]
+        try:
+            async for changes in awatch(*paths, watch_filter=None, stop_event=stop,
+                                        debounce=self.debounce_ms, step=self.step_ms,
+                                        rust_timeout=1000, recursive=False):
+                await self.apply_changes(changes)
+                notify()
+        except (OSError, RuntimeError) as exc:  # watch limit, folder gone at start, ...
+            self.watch_error = f"{type(exc).__name__}: {exc}"
+            self.env.log.warning("jobs.watch_failed", error=self.watch_error)
+            self.watching = False
+        stop.set()
+
+    async def _until_folders_change(self, present: list[str], stop: anyio.Event) -> None:
+        while not stop.is_set():
+            with anyio.move_on_after(self.poll_s):
+                await stop.wait()
+            if self._present() != present:
+                return
+
+    async def apply_changes(self, changes: set[Any]) -> None:
+        """Apply one batch of watcher changes: look again at every path named."""
+        if self.event_filter is not None:
+            changes = self.event_filter(changes)
+        self.stats["events"] += len(changes)
+        items = sorted({it for _, path in changes if (it := self._item(path)) is not None})
+        looks = await anyio.to_thread.run_sync(scan.look_many, self.root, items)
+        now = self.clock.time()
+        for kind, name, obs in looks:
+            if obs is None:
+                self.index.drop(kind, name)
+            else:
+                self._put(kind, obs, now, live=True)
+
+    # -- paths and status --------------------------------------------------------------
+
+    def _item(self, path: str) -> Item | None:
+        folder = self._abs.get(os.path.dirname(path))
+        if folder is None:
+            return None
+        name = os.path.basename(path)
+        kind = jp.classify(self.order, folder, name)
+        return (kind, folder, name) if kind else None
+
+    def _path(self, folder: str) -> str:
+        return os.path.join(self.root, folder) if folder else self.root
+
+    def _file(self, obs: Obs) -> str:
+        return os.path.join(self._path(obs.folder), obs.name)
+
+    def _present(self) -> list[str]:
+        return [f for f in self.folders if os.path.isdir(self._path(f))]
+
+    @property
+    def degraded(self) -> str:
+        """Why the index may not match the disk right now ('' when it does)."""
+        if self.unavailable:
+            return "folder unavailable: " + ", ".join(sorted(self.unavailable))
+        if self.last_missed:
+            return f"last rescan repaired {self.last_missed} missed file events"
+        if not self.env.oneshot and not self.watching:
+            return self.watch_error or "watcher not running"
+        return ""
+
+    def metrics(self) -> dict[str, Any]:
+        why = self.degraded
+        return {**self.index.counts(), "degraded": bool(why), "degraded_reason": why,
+                "watching": self.watching, **self.stats}
+
+    def close(self) -> None:
+        self.watching = False
+
+
+def _patterns(env: Env) -> dict[str, jp.Pattern]:
+    try:
+        return {k: jp.split_pattern(k, getattr(env.cfg.jobs, k)) for k in jp.KINDS}
+    except ValueError as exc:
+        raise ConfigError(env.cfg.source, "jobs", str(exc)) from None
+
+
+def _settings(env: Env, patterns: dict[str, jp.Pattern]) -> Settings:
+    j = env.cfg.jobs
+    window = math.inf if env.oneshot else real(env.clock, HOUR)
+    return Settings(patterns, j.created_field, j.claimed_field, j.completed_field,
+                    j.result_id_field, j.settle, window)
