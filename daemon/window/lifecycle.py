@@ -63,7 +63,7 @@ class WindowRunner:
         nominal = (gap["to"] - gap["from"]) * window.time_scale
         for check, cadence_s in self.cadences.items():
             if cadence_s > 0:
-                window.add_missed(check, math.floor(nominal / cadence_s))
+                window.add_missed(check, math.floor(nominal / cadence_s + 1e-6))
         window.save()
 
     def record_run(self, check: str, now: float, ok: bool, missed: int = 0) -> None:
@@ -88,7 +88,7 @@ class WindowRunner:
         window = self._win()
         if self.spot_every_s <= 0 or window.ended(now):
             return None
-        n = math.floor(window.elapsed_s(now) / self.spot_every_s)
+        n = math.floor(window.elapsed_s(now) / self.spot_every_s + 1e-6)
         return n if n > window.spots_written else None
 
     def _spot(self, now: float, n: int, status_doc: dict[str, Any],

@@ -57,3 +57,22 @@ def alert():
 def status():
     """The `make_status` builder."""
     return make_status
+
+
+def drive(runner: Any, clock: FakeClock, fired: list[dict] | None = None,
+          until: float | None = None) -> Any:
+    """Tick `runner` once per nominal minute (a health run each) until the end or `until`."""
+    step = 60 / clock.scale
+    i = 0
+    while not runner.should_end(clock.time()) and (until is None or clock.time() < until):
+        clock.advance(step)
+        i += 1
+        runner.record_run("health", clock.time(), True)
+        runner.on_tick(clock.time(), make_status(i), fired)
+    return i
+
+
+@pytest.fixture
+def tick():
+    """The `drive` helper."""
+    return drive
