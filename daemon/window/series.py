@@ -140,7 +140,9 @@ class Series:
         self._close()
 
     def _bucket(self, point: Point) -> int:
-        return math.floor(point["t"] * self.clock.scale / self.resolution_s)
+        """Bucket number, counted from the first point (robust to float jitter at edges)."""
+        first = self._closed[0]["t"] if self._closed else self._open["t"] if self._open else 0.0
+        return round((point["t"] - first) * self.clock.scale / self.resolution_s)
 
     def _close(self) -> None:
         if self._open is None:
