@@ -123,3 +123,36 @@ def _lasted(alert: dict[str, Any], time_scale: float) -> float | None:
 
 def label_of(color: str) -> str:
     return LABELS.get(color, "?")
+
+
+def issue_groups(rows: list[dict[str, Any]], examples: int = 3) -> list[dict[str, Any]]:
+    """Issues grouped by severity and code (worst first), so a long list reads in a minute."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        g = groups.setdefault((r["severity"], r["code"]), {
+            "severity": r["severity"], "code": r["code"], "count": 0, "open": 0,
+            "expected": 0, "subjects": [], "message": r["message"], "action": r["action"],
+            "first_seen": r["first_seen"], "runbook": r["runbook"]})
+        g["count"] += 1
+        g["open"] += 1 if r["resolved_at"] is None else 0
+        g["expected"] += 0 if r["counted"] else 1
+        if len(g["subjects"]) < examples:
+            g["subjects"].append(r["subject"])
+        if g["expected"] < g["count"]:
+            g["action"] = ACTIONS[r["severity"]]
+    return list(groups.values())
+
+
+def by_code(rows: list[dict[str, Any]], examples: int = 3) -> list[tuple[dict, int]]:
+    """The first `examples` rows of each code, each with how many more of that code follow."""
+    total: dict[str, int] = {}
+    for r in rows:
+        total[r["code"]] = total.get(r["code"], 0) + 1
+    shown: dict[str, int] = {}
+    out = []
+    for r in rows:
+        shown[r["code"]] = shown.get(r["code"], 0) + 1
+        if shown[r["code"]] <= examples:
+            last = shown[r["code"]] == min(examples, total[r["code"]])
+            out.append((r, total[r["code"]] - examples if last else 0))
+    return out

@@ -16,6 +16,7 @@ import orjson
 
 from daemon.clock import parse_timestamp
 from daemon.report import markdown as md
+from daemon.report.document import by_code, issue_groups
 
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037",
            "#ad1457", "#455a64", "#9e9d24")
@@ -93,12 +94,10 @@ def _charts_html() -> str:
     return f'<h2>Charts</h2><div class="charts">{divs}</div>'
 
 
-def _table(head: tuple[str, ...], rows: list[list[str]], classes: list[str] | None = None) -> str:
+def _table(head: tuple[str, ...], rows: list[list[str]]) -> str:
     """A table; cells in `rows` must already be escaped."""
     th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join(
-        f'<tr class="{(classes or [""] * len(rows))[i]}">' + "".join(f"<td>{c}</td>" for c in r)
-        + "</tr>" for i, r in enumerate(rows))
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -117,7 +116,9 @@ def _summary(doc: dict[str, Any]) -> str:
     rows = [["State corruptions", e(s["state_corruptions"])],
             ["Duplicate jobs", e(s["duplicate_jobs"])],
             ["Jobs done / failed", f"{e(s['jobs_done'])} / {e(s['jobs_failed'])}"]]
-    rows += [[e(f["label"]), e(md.value_text(f)), e(f["band"])] for f in doc["verdict"]["figures"]]
+    rows += [[e(f["label"]), e(md.value_text(f)),
+              f'<span class="band-{e(f["band"])}">{e(f["band"])}</span>']
+             for f in doc["verdict"]["figures"]]
     table = _table(("metric", "value", "band"), [r + [""] * (3 - len(r)) for r in rows])
     return "<h2>Metrics</h2>" + table
 
@@ -126,24 +127,29 @@ def _reasons(doc: dict[str, Any]) -> str:
     reasons = doc["verdict"]["reasons"]
     if not reasons:
         return "<h2>Reasons for the verdict</h2><p>No CRITICAL or HIGH alert; full coverage.</p>"
-    rows = [[f'<span class="sev-{e(r["severity"])}">{e(r["severity"])}</span>',
-             f"<code>{e(r['code'])}</code>", e(r["subject"]), e(r["message"]),
-             f"<code>{e(orjson.dumps(r['evidence'], default=str).decode())}</code>"]
-            for r in reasons]
+    rows = []
+    for r, more in by_code(reasons):
+        rows.append([f'<span class="sev-{e(r["severity"])}">{e(r["severity"])}</span>',
+                     f"<code>{e(r['code'])}</code>", e(r["subject"]), e(r["message"]),
+                     f"<code>{e(orjson.dumps(r['evidence'], default=str).decode())}</code>"])
+        if more > 0:
+            rows.append(["", "", "", f"… and {more} more (all in the JSON report)", ""])
     return "<h2>Reasons for the verdict</h2>" + _table(
         ("severity", "code", "subject", "message", "evidence"), rows)
 
 
 def _issues(doc: dict[str, Any]) -> str:
-    rows = [[f'<span class="sev-{e(r["severity"])}">{e(r["severity"])}</span>',
-             f"<code>{e(r['code'])}</code>", e(r["subject"]),
-             f"{e(r['message'])}<details><summary>runbook</summary>{e(r['runbook'])}</details>",
-             e(r["first_seen"]), e(r["resolved_at"] or "open"), e(r["action"])]
-            for r in doc["issues"]]
+    rows = [[f'<span class="sev-{e(g["severity"])}">{e(g["severity"])}</span>',
+             f"<code>{e(g['code'])}</code>",
+             f"{e(g['count'])} ({e(g['open'])} open, {e(g['expected'])} expected)",
+             e(", ".join(g["subjects"]) + (" …" if g["count"] > len(g["subjects"]) else "")),
+             f"{e(g['message'])}<details><summary>runbook</summary>{e(g['runbook'])}</details>",
+             e(g["first_seen"]), e(g["action"])]
+            for g in issue_groups(doc["issues"])]
     if not rows:
         return "<h2>Issues found</h2><p>None.</p>"
     return "<h2>Issues found</h2>" + _table(
-        ("severity", "code", "subject", "message", "first seen", "resolved", "action"), rows)
+        ("severity", "code", "alerts", "subjects", "message", "first seen", "action"), rows)
 
 
 def _deadlines(doc: dict[str, Any]) -> str:

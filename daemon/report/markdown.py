@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from daemon.report.document import by_code, issue_groups
+
 TITLES = {"final": "Burn-In Results", "spot": "Burn-In Spot Check {n}",
           "current": "Burn-In Status (window still running)"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
@@ -88,16 +90,20 @@ def _metrics(doc: dict[str, Any]) -> str:
 
 
 def _issues(doc: dict[str, Any]) -> str:
-    rows = doc["issues"]
-    if not rows:
+    groups = issue_groups(doc["issues"])
+    if not groups:
         return "## Issues Found\nNone.\n"
     lines = ["## Issues Found"]
-    for i, r in enumerate(rows, 1):
+    for i, g in enumerate(groups, 1):
+        extra = g["count"] - len(g["subjects"])
+        more = f" (+{extra} more)" if extra > 0 else ""
         lines += [
-            f"{i}. **{esc(r['code'])}** {esc(r['subject'])}: {esc(r['message'])}",
-            f"   - Severity: {esc(r['severity'])}",
-            f"   - Action: {esc(r['action'])}",
-            f"   - Seen: {esc(r['first_seen'])} → {esc(r['resolved_at'] or 'open')}",
+            f"{i}. **{esc(g['code'])}**: {esc(g['message'])}",
+            f"   - Severity: {esc(g['severity'])}",
+            f"   - Action: {esc(g['action'])}",
+            f"   - Alerts: {g['count']} ({g['open']} open, {g['expected']} expected), first "
+            f"{esc(g['first_seen'])}",
+            f"   - Subjects: {', '.join(esc(s) for s in g['subjects'])}{more}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -116,10 +122,12 @@ def _reasons(doc: dict[str, Any]) -> str:
     if not reasons:
         return "## Reasons for the verdict\nNo CRITICAL or HIGH alert; full coverage.\n"
     lines = ["## Reasons for the verdict"]
-    for r in reasons:
+    for r, more in by_code(reasons):
         evidence = ", ".join(f"{esc(k)}={esc(v)}" for k, v in r["evidence"].items())
         lines.append(f"- **{esc(r['severity'])}** {esc(r['code'])} {esc(r['subject'])}: "
                      f"{esc(r['message'])}" + (f" (evidence: {evidence})" if evidence else ""))
+        if more > 0:
+            lines.append(f"- … and {more} more {esc(r['code'])} (all in the JSON report)")
     return "\n".join(lines) + "\n"
 
 
