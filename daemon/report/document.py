@@ -37,7 +37,7 @@ def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: li
         "system": str(status.get("system", "")),
         "window": window_summary(window, now),
         "verdict": {**verdict.to_dict(), "exit_code": verdict.exit_code},
-        "summary": summary(metrics, alerts),
+        "summary": {**summary(metrics, alerts), **peaks(points)},
         "issues": issues(alerts, window.time_scale),
         "recommendation": RECOMMENDATION[verdict.color],
         "metrics": metrics, "alerts": alerts, "series": points,
@@ -84,6 +84,17 @@ def summary(metrics: dict[str, Any], alerts: list[dict]) -> dict[str, Any]:
         "jobs_done": jobs.get("done"), "jobs_failed": jobs.get("failed"),
         "worker_cpu_percent": _worker_cpu(metrics),
     }
+
+
+def peaks(points: list[dict]) -> dict[str, Any]:
+    """Worst values over the window's time series (the last status shows only the end)."""
+
+    def top(key: str) -> float | None:
+        values = [p.get(key) for p in points if isinstance(p.get(key), int | float)]
+        return max(values, default=None)
+
+    return {"peak_latency_p95_ms": top("p95"), "peak_pending": top("pending"),
+            "peak_host_cpu_percent": top("host_cpu")}
 
 
 def _worker_cpu(metrics: dict[str, Any]) -> dict[str, Any]:

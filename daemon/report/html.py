@@ -64,8 +64,9 @@ def _line(label: str, values: list, i: int) -> dict[str, Any]:
 
 def charts(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The data of the five charts, x = window hours (nominal) since the start."""
-    w, points = doc["window"], doc["series"]
+    w = doc["window"]
     start = parse_timestamp(w["started_at"]) or 0.0
+    points = with_gaps(doc["series"], w["time_scale"])
     x = [round((p["t"] - start) * w["time_scale"] / 3600, 4) for p in points]
     procs = sorted({n for p in points for n in p.get("procs", {})})
 
@@ -81,12 +82,23 @@ def charts(doc: dict[str, Any]) -> list[dict[str, Any]]:
     cpu += [_line(n, proc(n, "cpu"), i + 2) for i, n in enumerate(procs)]
     lat = [_line(k, col(k), i) for i, k in enumerate(("p50", "p95", "p99"))]
     queue = [_line(k, col(k), i) for i, k in enumerate(("pending", "claimed"))]
-    alerts = [{"label": t, "values": [p.get("alerts", {}).get(t, 0) for p in points],
+    alerts = [{"label": t, "values": [p.get("alerts", {}).get(t) for p in points],
                "color": c} for t, c in TIER_COLORS.items()]
     data = (rss, cpu, lat, queue, alerts)
     return [{"id": cid, "title": title, "unit": unit, "x": x, "series": s,
              "step": cid == "chart-alerts"} for (cid, title, unit), s in zip(CHARTS, data,
                                                                               strict=True)]
+
+
+def with_gaps(points: list[dict], time_scale: float, gap_s: float = 180.0) -> list[dict]:
+    """Points with an empty one inserted where the series stops for over `gap_s` nominal
+    seconds (the daemon was down), so charts show a break instead of a straight line."""
+    out: list[dict] = []
+    for p in points:
+        if out and (p["t"] - out[-1]["t"]) * time_scale > gap_s:
+            out.append({"t": (p["t"] + out[-1]["t"]) / 2, "procs": {}, "alerts": {}})
+        out.append(p)
+    return out
 
 
 def _charts_html() -> str:
@@ -115,7 +127,9 @@ def _summary(doc: dict[str, Any]) -> str:
     s = doc["summary"]
     rows = [["State corruptions", e(s["state_corruptions"])],
             ["Duplicate jobs", e(s["duplicate_jobs"])],
-            ["Jobs done / failed", f"{e(s['jobs_done'])} / {e(s['jobs_failed'])}"]]
+            ["Jobs done / failed", f"{e(s['jobs_done'])} / {e(s['jobs_failed'])}"],
+            ["Window peak p95 latency", e(md.figure(s.get("peak_latency_p95_ms"), " ms"))],
+            ["Window peak queue (pending)", e(md.figure(s.get("peak_pending")))]]
     rows += [[e(f["label"]), e(md.value_text(f)),
               f'<span class="band-{e(f["band"])}">{e(f["band"])}</span>']
              for f in doc["verdict"]["figures"]]

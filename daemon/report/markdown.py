@@ -78,7 +78,9 @@ def _metrics(doc: dict[str, Any]) -> str:
         f"- Duplicate jobs: {s['duplicate_jobs']}",
         f"- Stale claims: {s['stale_claims']}",
         f"- Job latency: p50 {figure(s['job_latency_p50_ms'], ' ms')}, "
-        f"p95 {figure(s['job_latency_p95_ms'], ' ms')}",
+        f"p95 {figure(s['job_latency_p95_ms'], ' ms')} at the end; "
+        f"window peak p95 {figure(s.get('peak_latency_p95_ms'), ' ms')}",
+        f"- Queue: peak {figure(s.get('peak_pending'))} pending",
         f"- Worker CPU: {cpu or 'n/a'}",
         "",
         "| figure | value | band |", "|---|---|---|",

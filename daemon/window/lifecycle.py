@@ -161,7 +161,7 @@ def notification(window: Window, verdict: Verdict, report_dir: Path) -> dict[str
     sev = {"GREEN": "INFO", "YELLOW": "HIGH", "RED": "CRITICAL"}[verdict.color]
     top = "; ".join(f"{r['severity']} {r['code']} {r['subject']}" for r in verdict.reasons[:5])
     return {
-        "schema": "burnin.verdict/1", "code": "window.verdict", "severity": sev,
+        "schema": "burnin.alert/1", "code": "window.verdict", "severity": sev,
         "kind": "event", "status": "firing", "subject": window.id,
         "fingerprint": f"window.verdict|{window.id}",
         "message": f"Burn-in window {window.id} ended {verdict.color} ({verdict.label})"

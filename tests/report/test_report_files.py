@@ -126,3 +126,12 @@ def test_many_alerts_of_one_code_read_as_one_issue(tmp_path):
                     "message": "stale", "resolved_at": None} for i in range(300)], 1.0)
     groups = issue_groups(rows)
     assert len(groups) == 1 and groups[0]["count"] == 300 and len(groups[0]["subjects"]) == 3
+
+
+def test_charts_break_where_the_daemon_was_down():
+    """A stretch with no points (downtime) gets an empty point so lines do not bridge it."""
+    from daemon.report.html import with_gaps
+
+    points = [{"t": 0.0, "p95": 1}, {"t": 60.0, "p95": 1}, {"t": 600.0, "p95": 1}]
+    out = with_gaps(points, time_scale=1.0)
+    assert [p.get("p95") for p in out] == [1, 1, None, 1]
