@@ -22,19 +22,19 @@ from daemon.clock import Clock, SystemClock
 from daemon.config import Config
 from daemon.errors import ConfigError
 from daemon.lock import InstanceLock
-from daemon.model import CHECKS, Finding, Severity
+from daemon.model import CHECKS, Finding
 from daemon.runner import overrun, run_check
 from daemon.schedule import Cadences, interval_real
 from daemon.service import signals
 from daemon.service.metrics import MetricsExporter
 from daemon.service.sdnotify import Notifier, run_watchdog, status_line
 from daemon.sources.registry import SourceHub
-from daemon.status import CheckState, StatusWriter, window_block
-from daemon.window.store import Window, WindowStore
+from daemon.status import CheckState, StatusWriter
+from daemon.window.lifecycle import WindowRunner, notification
+from daemon.window.state import Window
 
 TICK_S = 0.5
 STATUS_EVERY_S = 5.0
-EXIT_BY_VERDICT = {"GREEN": 0, "YELLOW": 1, "RED": 2}
 
 
 class Session:
@@ -134,14 +134,17 @@ class Daemon:
         self.notifier = Notifier()
         self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
         self._ready = False
+        self.fired: list[dict[str, Any]] = []
+        self.last_doc: dict[str, Any] = {}
+        self.current_verdict = "GREEN"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def serve(self) -> int:
         self.lock.acquire()
         try:
-            self.window = WindowStore(self.cfg.runtime_dir, self.clock).open(
-                self.cfg.window.duration, self.clock.scale, self.new_window)
+            self.runner = WindowRunner.from_config(self.cfg, self.cfg.runtime_dir, self.clock)
+            self.window = self.runner.start(new=self.new_window)
             self.log.info("daemon_started", window_id=self.window.id, root=str(self.cfg.root),
                           time_scale=self.clock.scale, config=self.cfg.source)
             await self.exporter.start()
@@ -152,6 +155,8 @@ class Daemon:
             return self.exit_code
         finally:
             self.notifier.stopping()
+            if hasattr(self, "runner"):
+                self.runner.close()
             await self.exporter.aclose()
             self.notifier.close()
             self.lock.release()
@@ -204,11 +209,12 @@ class Daemon:
                 new = self._try_reload()
                 if new is not None:
                     return new
-            if now >= self.window.ends_at or self._red_stop():
-                return await self._end_window(session, now)
             if self.dirty or now - last_status >= STATUS_EVERY_S:
-                self._write_status()
+                doc = self._write_status()
                 last_status = now
+                self.runner.on_tick(now, doc, self.fired)
+            if self.runner.should_end(now, self.current_verdict):
+                return await self._end_window(session, now)
 
     def _poll_trigger_files(self) -> None:
         """Stop/reload requests by file, for platforms without SIGHUP (Windows)."""
@@ -251,7 +257,7 @@ class Daemon:
         if extra:
             await session.engine.observe("supervisor", extra, outcome.started)
         self._record(state, outcome, missed, session.cadences.next_run(check))
-        self.window.record_run(check, outcome.started, outcome.ok, missed)
+        self.runner.record_run(check, outcome.started, outcome.ok, missed)
         self.dirty = True
 
     def _record(self, state: CheckState, outcome: Any, missed: int, next_run: float | None
@@ -268,31 +274,19 @@ class Daemon:
 
     # -- window end --------------------------------------------------------------------------
 
-    def verdict(self) -> str:
-        fired = self.session.engine.fired()
-        worst = max((Severity[a["severity"]] for a in fired
-                     if not a.get("silenced_before_fire")), default=Severity.INFO)
-        if worst >= Severity.CRITICAL:
-            return "RED"
-        if worst >= Severity.HIGH or self.window.coverage(self.clock.time()) < 0.999:
-            return "YELLOW"
-        return "GREEN"
-
-    def _red_stop(self) -> bool:
-        return self.cfg.window.stop_on_red and self.verdict() == "RED"
-
     async def _end_window(self, session: Session, now: float) -> Config | None:
-        verdict = self.verdict()
-        self.window.finish(now, verdict)
-        self.log.info("window_completed", window_id=self.window.id, verdict=verdict)
-        await session.engine.notify_verdict({"window_id": self.window.id, "verdict": verdict})
+        verdict, code, folder = self.runner.finish(now, session.engine.fired(), self.last_doc)
+        self.log.info("window_completed", window_id=self.window.id, verdict=verdict,
+                      report=str(folder))
+        assert self.runner.last_verdict is not None
+        await session.engine.notify_verdict(
+            notification(self.window, self.runner.last_verdict, folder))
         self._write_status()
         if self.cfg.window.on_end == "continue":
-            self.window = WindowStore(self.cfg.runtime_dir, self.clock).open(
-                self.cfg.window.duration, self.clock.scale, True)
+            self.window = self.runner.start(new=True)
             session.engine.set_window(self.window.id)
             return self.cfg
-        self.exit_code = EXIT_BY_VERDICT[verdict]
+        self.exit_code = code
         return None
 
     # -- status ------------------------------------------------------------------------------
@@ -302,24 +296,34 @@ class Daemon:
             return "completed"
         return "stopped" if self.stop_event.is_set() else "running"
 
-    def _write_status(self, final: str | None = None) -> None:
+    def _write_status(self, final: str | None = None) -> dict[str, Any]:
         now = self.clock.time()
         engine = self.session.engine
-        doc = {
+        self.fired = engine.fired()
+        window = self.window.status(now)
+        if final is not None:
+            window["phase"] = final
+        doc: dict[str, Any] = {
             "updated_at": _iso(now),
             "daemon": self._self_block(now),
-            "window": window_block(self.window, now, final),
-            "verdict": self.window.verdict or self.verdict(),
+            "window": window,
             "checks": {c: s.to_dict() for c, s in self.checks.items()},
             "alerts": {"open": engine.open_alerts(), "counts": engine.counts()},
             "metrics": self.metrics,
         }
+        verdict = self.window.verdict or self.runner.verdict(now, self.fired, doc).color
+        self.current_verdict = doc["verdict"] = verdict
+        self.last_doc = doc
         try:
             full = self.status.write(doc)
             self.dirty = False
         except OSError as exc:
             self.log.error("status_write_failed", error=repr(exc))
-            return
+            return doc
+        self._notify_service(full)
+        return full
+
+    def _notify_service(self, full: dict[str, Any]) -> None:
         self.exporter.update(full)
         line = status_line(full)
         if not self._ready:  # first checks are scheduled and status.json exists

@@ -252,10 +252,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from daemon.report import render
+    from daemon.report import ReportError, render
 
     cfg = load_config(args.config)
-    out = render(cfg.runtime_dir, args.window_id, args.format)
+    try:
+        out = render(cfg.runtime_dir, args.window_id, args.format)
+    except ReportError as exc:
+        print(f"burnin: {exc}", file=sys.stderr)
+        return 1
     data = out.encode() if isinstance(out, str) else out
     if args.output:
         Path(args.output).write_bytes(data)

@@ -1,89 +1,101 @@
-"""Minimal window store of the spine (replaced by the full window unit): id, start, resume."""
+"""Where windows live: `runtime/windows/<id>/window.json` plus a `runtime/current_window` pointer.
+
+`open` resumes the current window after a restart or a kill -9 (recording the gap since its
+last heartbeat as downtime), or starts a new one when asked, when there is none, or when the
+current one has completed or stopped. Both files are replaced atomically.
+"""
 
 from __future__ import annotations
 
-import secrets
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
+import structlog
 
-from daemon.atomic import write_json
+from daemon import atomic
 from daemon.clock import Clock
+from daemon.window.state import Window, WindowStateError, new_id
 
+log = structlog.get_logger(__name__)
 
-@dataclass
-class Window:
-    id: str
-    started_at: float
-    duration_s: float
-    time_scale: float
-    phase: str = "running"
-    downtime: list[dict[str, float]] = field(default_factory=list)
-    last_heartbeat: float = 0.0
-    verdict: str | None = None
-    folder: Path | None = None
-
-    @property
-    def ends_at(self) -> float:
-        return self.started_at + self.duration_s / self.time_scale
-
-    def elapsed_s(self, now: float) -> float:
-        return max(0.0, min(now, self.ends_at) - self.started_at) * self.time_scale
-
-    def coverage(self, now: float) -> float:
-        span = max(1e-9, min(now, self.ends_at) - self.started_at)
-        down = sum(d["to"] - d["from"] for d in self.downtime)
-        return max(0.0, 1.0 - down / span)
-
-    def heartbeat(self, now: float) -> None:
-        if now - self.last_heartbeat >= 2.0:
-            self.last_heartbeat = now
-            self.save()
-
-    def record_run(self, check: str, now: float, ok: bool, missed: int = 0) -> None:
-        return None
-
-    def finish(self, now: float, verdict: str) -> None:
-        self.phase, self.verdict = "completed", verdict
-        self.save()
-
-    def save(self) -> None:
-        assert self.folder is not None
-        data = {k: v for k, v in asdict(self).items() if k != "folder"}
-        write_json(self.folder / "window.json", data)
+POINTER = "current_window"
+STATE = "window.json"
 
 
 class WindowStore:
     def __init__(self, runtime_dir: Path, clock: Clock) -> None:
-        self.runtime_dir, self.clock = runtime_dir, clock
+        self.runtime_dir = Path(runtime_dir)
+        self.clock = clock
 
-    def open(self, duration_s: float, time_scale: float, new: bool) -> Window:
+    @property
+    def windows_dir(self) -> Path:
+        return self.runtime_dir / "windows"
+
+    def folder(self, window_id: str) -> Path:
+        return self.windows_dir / _safe_id(window_id)
+
+    def open(self, duration_s: float, time_scale: float, new: bool = False) -> Window:
+        """The window to run now: the resumed current one, or a new one."""
         now = self.clock.time()
-        current = None if new else self._load_current()
-        if current is not None and current.phase == "running" and now < current.ends_at:
-            if current.last_heartbeat and now - current.last_heartbeat > 5.0:
-                current.downtime.append({"from": current.last_heartbeat, "to": now})
-            current.last_heartbeat = now
-            current.save()
-            return current
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-        win = Window(f"w-{stamp}-{secrets.token_hex(2)}", now, duration_s, time_scale,
-                     last_heartbeat=now)
-        win.folder = self.runtime_dir / "windows" / win.id
-        win.save()
-        write_json(self.runtime_dir / "current_window.json", {"id": win.id})
-        return win
+        current = None if new else self.current()
+        if current is not None and current.phase == "running":
+            return self._resume(current, now)
+        return self._create(now, duration_s, time_scale)
 
-    def _load_current(self) -> Window | None:
+    def current(self) -> Window | None:
+        """The window the pointer names, or None (no pointer, or an unusable state: logged)."""
         try:
-            wid = orjson.loads((self.runtime_dir / "current_window.json").read_bytes())["id"]
-            folder = self.runtime_dir / "windows" / wid
-            data: dict[str, Any] = orjson.loads((folder / "window.json").read_bytes())
-        except (OSError, ValueError, KeyError, TypeError):
+            window_id = (self.runtime_dir / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
             return None
-        win = Window(**data)
-        win.folder = folder
-        return win
+        try:
+            return self.load(window_id)
+        except (OSError, WindowStateError) as exc:
+            log.warning("window.state_unusable", window_id=window_id, error=str(exc))
+            return None
+
+    def load(self, window_id: str) -> Window:
+        """A stored window by id; raises WindowStateError or OSError."""
+        path = self.folder(window_id) / STATE
+        try:
+            doc = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise WindowStateError(f"{path}: not JSON: {exc}") from exc
+        window = Window.from_dict(doc)
+        window.path = path
+        return window
+
+    def ids(self) -> list[str]:
+        """Ids of every stored window, oldest first (ids start with their start time)."""
+        if not self.windows_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.windows_dir.iterdir() if (p / STATE).is_file())
+
+    def _resume(self, window: Window, now: float) -> Window:
+        gap_s = now - window.heartbeat_at
+        window.record_gap(window.heartbeat_at, now)
+        window.restarts += 1
+        window.heartbeat_at = max(window.heartbeat_at, now)
+        window.save()
+        log.info("window.resumed", window_id=window.id, gap_s=round(gap_s, 3))
+        return window
+
+    def _create(self, now: float, duration_s: float, time_scale: float) -> Window:
+        if duration_s <= 0 or time_scale <= 0:
+            raise ValueError("window duration and time scale must be > 0")
+        window = Window(id=new_id(now), started_at=now, duration_s=float(duration_s),
+                        time_scale=float(time_scale), heartbeat_at=now)
+        window.path = self.folder(window.id) / STATE
+        window.save()
+        atomic.write_bytes(self.runtime_dir / POINTER, window.id.encode() + b"\n")
+        log.info("window.started", window_id=window.id, duration_s=duration_s,
+                 time_scale=time_scale)
+        return window
+
+
+def _safe_id(window_id: str) -> str:
+    """A window id usable as one folder name (no separators, no `..`)."""
+    text = window_id.strip()
+    if not text or text in {".", ".."} or "/" in text or "\\" in text or "\0" in text:
+        raise WindowStateError(f"bad window id {window_id!r}")
+    return text

@@ -1,0 +1,169 @@
+"""The report as one JSON document (`final.json`, `spot-<n>.json`), built by pure functions.
+
+Markdown and HTML are rendered from this document only, so `burnin report` can render any
+stored window in any format. Strings from the observed tree stay raw here (JSON is their
+safe form); each renderer escapes them for its own format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daemon.clock import iso, parse_timestamp
+from daemon.window.state import Window
+from daemon.window.verdict import LABELS, Verdict, original_tier, severity_of
+
+SCHEMA = "burnin.report/1"
+ACTIONS = {"CRITICAL": "Fix", "HIGH": "Fix", "MEDIUM": "Monitor", "INFO": "Accept"}
+RECOMMENDATION = {
+    "GREEN": "Proceed to the next phase: no CRITICAL or HIGH alert, full coverage.",
+    "YELLOW": "Investigate before proceeding: HIGH alerts fired or the window was not fully "
+              "covered. Fix or accept each reason below, then decide.",
+    "RED": "Fix before proceeding: CRITICAL alerts fired. Fix each reason below and run a new "
+           "burn-in window.",
+}
+ALERT_KEYS = ("fingerprint", "status", "code", "severity", "kind", "subject", "message",
+              "runbook", "first_seen", "last_seen", "resolved_at", "escalated_from", "evidence",
+              "silenced", "silenced_before_fire", "acked")
+
+
+def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: list[dict],
+          fired: list[dict], status: dict[str, Any], now: float) -> dict[str, Any]:
+    """The whole report document for `window` as of real time `now`."""
+    alerts = [clean_alert(a) for a in fired if isinstance(a, dict)]
+    metrics = status.get("metrics") if isinstance(status.get("metrics"), dict) else {}
+    return {
+        "schema": SCHEMA, "kind": kind, "n": n, "generated_at": iso(now),
+        "system": str(status.get("system", "")),
+        "window": window_summary(window, now),
+        "verdict": {**verdict.to_dict(), "exit_code": verdict.exit_code},
+        "summary": {**summary(metrics, alerts), **peaks(points)},
+        "issues": issues(alerts, window.time_scale),
+        "recommendation": RECOMMENDATION[verdict.color],
+        "metrics": metrics, "alerts": alerts, "series": points,
+    }
+
+
+def clean_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """The alert record fields the report keeps (SPEC §4 plus silence/ack flags)."""
+    out = {k: alert.get(k) for k in ALERT_KEYS}
+    out["evidence"] = out["evidence"] if isinstance(out["evidence"], dict) else {}
+    return out
+
+
+def window_summary(window: Window, now: float) -> dict[str, Any]:
+    """Id, times, coverage, downtime (real and nominal seconds) and check counts."""
+    gaps = [{"from": iso(g["from"]), "to": iso(g["to"]), "real_s": round(g["to"] - g["from"], 3),
+             "nominal_s": round((g["to"] - g["from"]) * window.time_scale, 1)}
+            for g in window.downtime]
+    return {
+        **window.status(now),
+        "finished_at": iso(window.finished_at), "verdict": window.verdict,
+        "restarts": window.restarts, "downtime": gaps,
+        "downtime_nominal_s": round(window.downtime_s(now) * window.time_scale, 1),
+        "checks": {k: {**vars(v), "last_run": iso(v.last_run)} for k, v in window.checks.items()},
+    }
+
+
+def _count(alerts: list[dict], *codes: str) -> int:
+    return sum(1 for a in alerts if a.get("code") in codes)
+
+
+def summary(metrics: dict[str, Any], alerts: list[dict]) -> dict[str, Any]:
+    """The seed 003 template's metrics, from the last status and the alerts fired."""
+    jobs = metrics.get("jobs") if isinstance(metrics.get("jobs"), dict) else {}
+    latency = jobs.get("latency_ms") if isinstance(jobs.get("latency_ms"), dict) else {}
+    locks = metrics.get("locks") if isinstance(metrics.get("locks"), dict) else {}
+    return {
+        "lock_timeout_rate": locks.get("rate"),
+        "failed_notification_rate": jobs.get("failed_rate"),
+        "state_corruptions": _count(alerts, "state.corrupt", "transitions.corrupt_line"),
+        "duplicate_jobs": _count(alerts, "jobs.duplicate_processing"),
+        "stale_claims": _count(alerts, "jobs.stale_claim"),
+        "job_latency_p50_ms": latency.get("p50"), "job_latency_p95_ms": latency.get("p95"),
+        "jobs_done": jobs.get("done"), "jobs_failed": jobs.get("failed"),
+        "worker_cpu_percent": _worker_cpu(metrics),
+    }
+
+
+def peaks(points: list[dict]) -> dict[str, Any]:
+    """Worst values over the window's time series (the last status shows only the end)."""
+
+    def top(key: str) -> float | None:
+        values = [p.get(key) for p in points if isinstance(p.get(key), int | float)]
+        return max(values, default=None)
+
+    return {"peak_latency_p95_ms": top("p95"), "peak_pending": top("pending"),
+            "peak_host_cpu_percent": top("host_cpu")}
+
+
+def _worker_cpu(metrics: dict[str, Any]) -> dict[str, Any]:
+    procs = metrics.get("processes") if isinstance(metrics.get("processes"), dict) else {}
+    return {str(k): v.get("cpu_percent") for k, v in procs.items() if isinstance(v, dict)}
+
+
+def issues(alerts: list[dict], time_scale: float) -> list[dict[str, Any]]:
+    """Every alert that fired, worst first: severity, action, and how long it lasted."""
+    rows = [_issue(a, time_scale) for a in alerts]
+    rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "INFO": 3}
+    return sorted(rows, key=lambda r: (rank[r["severity"]], str(r["first_seen"])))
+
+
+def _issue(alert: dict[str, Any], time_scale: float) -> dict[str, Any]:
+    sev = severity_of(alert)
+    expected = bool(alert.get("silenced_before_fire"))
+    return {
+        "severity": sev, "tier_at_fire": original_tier(alert),
+        "code": str(alert.get("code", "?")), "subject": str(alert.get("subject", "")),
+        "message": str(alert.get("message", "")), "status": str(alert.get("status", "")),
+        "first_seen": alert.get("first_seen"), "resolved_at": alert.get("resolved_at"),
+        "duration_nominal_s": _lasted(alert, time_scale),
+        "action": "Accept (silenced, expected)" if expected else ACTIONS[sev],
+        "counted": not expected, "acked": bool(alert.get("acked")),
+        "runbook": str(alert.get("runbook", "")),
+    }
+
+
+def _lasted(alert: dict[str, Any], time_scale: float) -> float | None:
+    first = parse_timestamp(alert.get("first_seen"))
+    last = parse_timestamp(alert.get("resolved_at"))
+    if first is None or last is None:
+        return None
+    return round(max(0.0, last - first) * time_scale, 1)
+
+
+def label_of(color: str) -> str:
+    return LABELS.get(color, "?")
+
+
+def issue_groups(rows: list[dict[str, Any]], examples: int = 3) -> list[dict[str, Any]]:
+    """Issues grouped by severity and code (worst first), so a long list reads in a minute."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        g = groups.setdefault((r["severity"], r["code"]), {
+            "severity": r["severity"], "code": r["code"], "count": 0, "open": 0,
+            "expected": 0, "subjects": [], "message": r["message"], "action": r["action"],
+            "first_seen": r["first_seen"], "runbook": r["runbook"]})
+        g["count"] += 1
+        g["open"] += 1 if r["resolved_at"] is None else 0
+        g["expected"] += 0 if r["counted"] else 1
+        if len(g["subjects"]) < examples:
+            g["subjects"].append(r["subject"])
+        if g["expected"] < g["count"]:
+            g["action"] = ACTIONS[r["severity"]]
+    return list(groups.values())
+
+
+def by_code(rows: list[dict[str, Any]], examples: int = 3) -> list[tuple[dict, int]]:
+    """The first `examples` rows of each code, each with how many more of that code follow."""
+    total: dict[str, int] = {}
+    for r in rows:
+        total[r["code"]] = total.get(r["code"], 0) + 1
+    shown: dict[str, int] = {}
+    out = []
+    for r in rows:
+        shown[r["code"]] = shown.get(r["code"], 0) + 1
+        if shown[r["code"]] <= examples:
+            last = shown[r["code"]] == min(examples, total[r["code"]])
+            out.append((r, total[r["code"]] - examples if last else 0))
+    return out

@@ -1,0 +1,175 @@
+"""What the supervisor drives each tick: series, heartbeat, spot reports, the end and verdict.
+
+No scheduler here: the supervisor calls `start` once, `on_tick` after each status update
+(every health check at least, every second is fine), `record_run` after each check,
+`should_end` to know when to stop, and `finish` at the end; then it sends
+`notification(...)` on every channel and exits with the returned code (or calls `start(new=True)`
+again when `window.on_end = "continue"`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from daemon.clock import Clock, iso
+from daemon.report import reports_dir, write_reports
+from daemon.window.series import Series
+from daemon.window.state import Window
+from daemon.window.store import WindowStore
+from daemon.window.verdict import Thresholds, Verdict, decide
+
+log = structlog.get_logger(__name__)
+
+
+class WindowRunner:
+    def __init__(self, runtime_dir: Path, clock: Clock, duration_s: float, time_scale: float,
+                 spot_check_every_s: float, stop_on_red: bool = False,
+                 thresholds: Thresholds | None = None,
+                 cadences: dict[str, float] | None = None) -> None:
+        self.runtime_dir = Path(runtime_dir)
+        self.clock = clock
+        self.store = WindowStore(self.runtime_dir, clock)
+        self.duration_s, self.time_scale = duration_s, time_scale
+        self.spot_every_s = spot_check_every_s
+        self.stop_on_red = stop_on_red
+        self.thresholds = thresholds or Thresholds()
+        self.cadences = dict(cadences or {})
+        self.window: Window | None = None
+        self.series: Series | None = None
+        self.last_verdict: Verdict | None = None
+
+    @classmethod
+    def from_config(cls, cfg: Any, runtime_dir: Path, clock: Clock) -> WindowRunner:
+        """From a loaded `Config` (window, thresholds and schedule sections)."""
+        w = cfg.window
+        cadences = {k: float(getattr(cfg.schedule, k)) for k in ("health", "position",
+                                                                "integrity")}
+        return cls(runtime_dir, clock, w.duration, w.time_scale, w.spot_check_every,
+                   w.stop_on_red, Thresholds.from_config(cfg.thresholds), cadences)
+
+    def start(self, new: bool = False) -> Window:
+        """Open (or resume) the window and its series; count checks missed while down."""
+        window = self.window = self.store.open(self.duration_s, self.time_scale, new=new)
+        if window.last_gap is not None:
+            self._count_missed(window, window.last_gap)
+        self.series = Series(self.store.folder(window.id), self.clock)
+        return window
+
+    def _count_missed(self, window: Window, gap: dict[str, float]) -> None:
+        nominal = (gap["to"] - gap["from"]) * window.time_scale
+        for check, cadence_s in self.cadences.items():
+            if cadence_s > 0:
+                window.add_missed(check, math.floor(nominal / cadence_s + 1e-6))
+        window.save()
+
+    def record_run(self, check: str, now: float, ok: bool, missed: int = 0) -> None:
+        self._win().record_run(check, now, ok, missed)
+
+    def on_tick(self, now: float, status_doc: dict[str, Any],
+                fired: list[dict] | None = None) -> dict[str, Path] | None:
+        """Record figures and a heartbeat; write a spot report when one is due (its paths)."""
+        window = self._win()
+        metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
+        alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
+        counts = alerts.get("counts") if isinstance(alerts, dict) else None
+        self._ser().add(now, metrics, counts, status_doc.get("daemon"))
+        window.heartbeat(now)
+        due = self.spot_due(now)
+        if due is None:
+            return None
+        return self._spot(now, due, status_doc, fired)
+
+    def spot_due(self, now: float) -> int | None:
+        """The number of the spot report due at `now`, if any (none at or after the end)."""
+        window = self._win()
+        if self.spot_every_s <= 0 or window.ended(now):
+            return None
+        n = math.floor(window.elapsed_s(now) / self.spot_every_s + 1e-6)
+        return n if n > window.spots_written else None
+
+    def _spot(self, now: float, n: int, status_doc: dict[str, Any],
+              fired: list[dict] | None) -> dict[str, Path]:
+        window = self._win()
+        alerts = fired if fired is not None else _open_alerts(status_doc)
+        verdict = self.verdict(now, alerts, status_doc)
+        self._ser().save()
+        window.heartbeat_at = now
+        paths = write_reports(reports_dir(self.runtime_dir, window.id), "spot", n, window,
+                              verdict, self._ser().points(), alerts, status_doc)
+        window.spots_written = n
+        window.save()
+        log.info("window.spot_report", window_id=window.id, n=n, verdict=verdict.color)
+        return paths
+
+    def verdict(self, now: float, fired: list[dict], status_doc: dict[str, Any]) -> Verdict:
+        """The verdict if the window ended now."""
+        window = self._win()
+        metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
+        return decide(fired, window.coverage(now), metrics if isinstance(metrics, dict) else {},
+                      self.thresholds, window.time_scale)
+
+    def should_end(self, now: float, verdict_so_far: str = "GREEN") -> bool:
+        """True at the window's end, or at the first RED with `stop_on_red`."""
+        return self._win().ended(now) or (self.stop_on_red and verdict_so_far == "RED")
+
+    def finish(self, now: float, fired: list[dict],
+               status_doc: dict[str, Any]) -> tuple[str, int, Path]:
+        """Close the window, write the final reports: (verdict, exit code, report folder)."""
+        window = self._win()
+        verdict = self.verdict(now, fired, status_doc)
+        window.finish(now, verdict.color)
+        self._ser().save()
+        folder = reports_dir(self.runtime_dir, window.id)
+        write_reports(folder, "final", None, window, verdict, self._ser().points(), fired,
+                      status_doc)
+        log.info("window.finished", window_id=window.id, verdict=verdict.color,
+                 phase=window.phase, report=str(folder))
+        self.last_verdict = verdict
+        return verdict.color, verdict.exit_code, folder
+
+    def close(self) -> None:
+        """Persist everything (clean shutdown: SIGTERM/SIGINT)."""
+        if self.window is not None:
+            self.window.heartbeat_at = max(self.window.heartbeat_at, self.clock.time())
+            self.window.save()
+        if self.series is not None:
+            self.series.save()
+
+    def _ser(self) -> Series:
+        if self.series is None:
+            raise RuntimeError("WindowRunner.start() was not called")
+        return self.series
+
+    def _win(self) -> Window:
+        if self.window is None:
+            raise RuntimeError("WindowRunner.start() was not called")
+        return self.window
+
+
+def _open_alerts(status_doc: dict[str, Any]) -> list[dict]:
+    alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
+    found = alerts.get("open") if isinstance(alerts, dict) else None
+    return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
+
+
+def notification(window: Window, verdict: Verdict, report_dir: Path) -> dict[str, Any]:
+    """The verdict notification for every channel: an alert-record-shaped dict."""
+    sev = {"GREEN": "INFO", "YELLOW": "HIGH", "RED": "CRITICAL"}[verdict.color]
+    top = "; ".join(f"{r['severity']} {r['code']} {r['subject']}" for r in verdict.reasons[:5])
+    return {
+        "schema": "burnin.alert/1", "code": "window.verdict", "severity": sev,
+        "kind": "event", "status": "firing", "subject": window.id,
+        "fingerprint": f"window.verdict|{window.id}",
+        "message": f"Burn-in window {window.id} ended {verdict.color} ({verdict.label})"
+                   + (f": {top}" if top else ""),
+        "runbook": f"Read the report: {report_dir / 'final.md'} (and final.html).",
+        "first_seen": iso(window.finished_at), "last_seen": iso(window.finished_at),
+        "resolved_at": None, "escalated_from": None, "window_id": window.id,
+        "evidence": {"verdict": verdict.color, "label": verdict.label,
+                     "exit_code": verdict.exit_code, "coverage": verdict.coverage,
+                     "reasons": len(verdict.reasons), "report_dir": str(report_dir)},
+    }

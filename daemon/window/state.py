@@ -1,0 +1,182 @@
+"""The burn-in window as data (SPEC §5): id, start, duration, time scale, coverage.
+
+Times are real epoch seconds; `duration_s` is nominal (window) seconds, so the window ends at
+`started_at + duration_s / time_scale` real time. Coverage is the share of the window (so far)
+during which the daemon was up: every gap between the last heartbeat before a stop or kill and
+the next start is recorded in `downtime`. Per-check runs (and misses) are counted in `checks`.
+Loading tolerates nothing silently: a bad state file raises `WindowStateError`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from daemon import atomic
+from daemon.clock import iso
+
+PHASES = ("running", "completed", "stopped")
+SCHEMA = "burnin.window/1"
+
+
+class WindowStateError(ValueError):
+    """A persisted window state that cannot be used (bad JSON, wrong fields)."""
+
+
+def new_id(now: float) -> str:
+    """`w-20261121T091500Z-ab12`: the start time plus a random suffix."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"w-{stamp}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class CheckRuns:
+    """How often one check ran, failed and missed its slot in this window."""
+
+    runs: int = 0
+    failed: int = 0
+    missed: int = 0
+    last_run: float | None = None
+
+
+@dataclass
+class Window:
+    id: str
+    started_at: float
+    duration_s: float
+    time_scale: float
+    phase: str = "running"
+    heartbeat_at: float = 0.0
+    downtime: list[dict[str, float]] = field(default_factory=list)
+    checks: dict[str, CheckRuns] = field(default_factory=dict)
+    restarts: int = 0
+    spots_written: int = 0
+    finished_at: float | None = None
+    verdict: str | None = None
+    path: Path | None = field(default=None, repr=False, compare=False)
+    persist_every_s: float = field(default=2.0, repr=False, compare=False)
+    last_gap: dict[str, float] | None = field(default=None, repr=False, compare=False)
+    _saved_at: float = field(default=float("-inf"), init=False, repr=False, compare=False)
+
+    @property
+    def ends_at(self) -> float:
+        return self.started_at + self.duration_s / self.time_scale
+
+    def elapsed_s(self, now: float) -> float:
+        """Nominal seconds of the window behind us at real time `now` (capped at the end)."""
+        return (self._clip(now) - self.started_at) * self.time_scale
+
+    def ended(self, now: float) -> bool:
+        return now >= self.ends_at
+
+    def downtime_s(self, now: float) -> float:
+        """Real seconds of recorded downtime inside the window up to `now`."""
+        upto = self._clip(now)
+        total = 0.0
+        for gap in self.downtime:
+            lo, hi = max(gap["from"], self.started_at), min(gap["to"], upto)
+            total += max(0.0, hi - lo)
+        return total
+
+    def coverage(self, now: float) -> float:
+        """Share (0..1) of the window so far during which the daemon was up."""
+        span = self._clip(now) - self.started_at
+        if span <= 0:
+            return 1.0
+        return max(0.0, min(1.0, 1.0 - self.downtime_s(now) / span))
+
+    def record_gap(self, since: float, now: float) -> None:
+        """Record the daemon down from `since` to `now` (clipped to the window)."""
+        lo, hi = max(since, self.started_at), min(now, self.ends_at)
+        if hi > lo:
+            self.last_gap = {"from": lo, "to": hi}
+            self.downtime.append(self.last_gap)
+
+    def record_run(self, check: str, now: float, ok: bool, missed: int = 0) -> None:
+        runs = self.checks.setdefault(check, CheckRuns())
+        runs.runs += 1
+        runs.failed += 0 if ok else 1
+        runs.missed += max(0, int(missed))
+        runs.last_run = now
+
+    def add_missed(self, check: str, missed: int) -> None:
+        if missed > 0:
+            self.checks.setdefault(check, CheckRuns()).missed += int(missed)
+
+    def heartbeat(self, now: float) -> None:
+        """The daemon is alive at `now`; persisted at most every `persist_every_s` real s."""
+        self.heartbeat_at = max(self.heartbeat_at, now)
+        if now - self._saved_at >= self.persist_every_s:
+            self.save()
+            self._saved_at = now
+
+    def finish(self, now: float, verdict: str) -> None:
+        """Close the window: `completed` at or after its end, else `stopped` (stop_on_red)."""
+        self.heartbeat_at = max(self.heartbeat_at, now)
+        self.phase = "completed" if self.ended(now) else "stopped"
+        self.finished_at = min(now, self.ends_at)
+        self.verdict = verdict
+        self.save()
+
+    def save(self) -> None:
+        """Replace the persisted state atomically (a kill -9 leaves the old or the new)."""
+        if self.path is not None:
+            atomic.write_json(self.path, self.to_dict())
+
+    def _clip(self, now: float) -> float:
+        end = self.finished_at if self.finished_at is not None else self.ends_at
+        return max(self.started_at, min(now, end))
+
+    def status(self, now: float) -> dict[str, Any]:
+        """The `window` object of status.json (SPEC §6)."""
+        return {
+            "id": self.id, "started_at": iso(self.started_at), "ends_at": iso(self.ends_at),
+            "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
+            "time_scale": self.time_scale, "phase": self.phase,
+            "coverage": round(self.coverage(now), 6),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA, "id": self.id, "started_at": self.started_at,
+            "duration_s": self.duration_s, "time_scale": self.time_scale, "phase": self.phase,
+            "heartbeat_at": self.heartbeat_at, "downtime": self.downtime,
+            "checks": {k: vars(v) for k, v in self.checks.items()}, "restarts": self.restarts,
+            "spots_written": self.spots_written, "finished_at": self.finished_at,
+            "verdict": self.verdict,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: object) -> Window:
+        """A window from its persisted form; raises WindowStateError when unusable."""
+        try:
+            return _from_dict(doc)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WindowStateError(f"bad window state: {exc}") from exc
+
+
+def _from_dict(doc: object) -> Window:
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise ValueError("not a burnin.window/1 object")
+    win = Window(
+        id=str(doc["id"]), started_at=_num(doc["started_at"]),
+        duration_s=_num(doc["duration_s"]), time_scale=_num(doc["time_scale"]),
+        phase=str(doc["phase"]), heartbeat_at=_num(doc["heartbeat_at"]),
+        downtime=[{"from": _num(g["from"]), "to": _num(g["to"])} for g in doc["downtime"]],
+        checks={str(k): CheckRuns(**v) for k, v in doc["checks"].items()},
+        restarts=int(doc["restarts"]), spots_written=int(doc["spots_written"]),
+        finished_at=None if doc["finished_at"] is None else _num(doc["finished_at"]),
+        verdict=doc["verdict"],
+    )
+    if win.phase not in PHASES or win.time_scale <= 0 or win.duration_s <= 0:
+        raise ValueError(f"bad phase, scale or duration in {win.id}")
+    return win
+
+
+def _num(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value)

@@ -1,0 +1,214 @@
+"""The verdict of a window (SPEC §5), as pure functions tested as tables.
+
+Rule: RED if any CRITICAL alert fired in the window (an escalation to CRITICAL counts);
+else YELLOW if any HIGH fired or the daemon covered less than the window (`coverage <
+thresholds.coverage_min`, default 0.999: a few minutes of a 72 h window, so a restart is not
+a failed burn-in while a long outage is); else GREEN. Alerts silenced before they fired are
+excluded from the rule and listed apart. Every reason carries its evidence.
+
+The seed thresholds (lock timeouts, failed notifications, p95 latency, memory trend, stale
+claims) grade the window's figures in `figures()`: shown in the report beside the verdict.
+They do not decide it on their own (the checks raise alerts from the same thresholds, and an
+alert silenced for planned chaos must not come back through its figure).
+
+Deadlines per tier (nominal): CRITICAL 0 — "immediate action": met when the alert was
+acknowledged or resolved; HIGH 1 h and MEDIUM 4 h: met when `(resolved_at - first_seen) *
+time_scale` is within the deadline. Events (a fact that happened once) have no resolution and
+are counted apart; INFO has no deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from daemon.clock import parse_timestamp
+from daemon.window.series import num
+
+LABELS = {"GREEN": "GO", "YELLOW": "CONDITIONAL", "RED": "NO-GO"}
+EXIT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+DEADLINES_S = {"CRITICAL": 0.0, "HIGH": 3600.0, "MEDIUM": 4 * 3600.0}
+RANK = {"INFO": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """SPEC §5 bands: below `*_high` is green, up to `*_critical` yellow, above it red."""
+
+    lock_timeout_high: float = 0.01
+    lock_timeout_critical: float = 0.05
+    failed_notify_high: float = 0.001
+    failed_notify_critical: float = 0.01
+    latency_p95_high_ms: float = 500.0
+    latency_p95_critical_ms: float = 1000.0
+    memory_growth_high_mb_min: float = 0.1
+    memory_growth_critical_mb_min: float = 1.0
+    stale_claims_excessive: int = 5
+    coverage_min: float = 0.999
+
+    @classmethod
+    def from_config(cls, cfg: object, coverage_min: float = 0.999) -> Thresholds:
+        """From `config.thresholds` (same key names); missing keys keep the defaults."""
+        names = [n for n in cls.__dataclass_fields__ if n != "coverage_min"]
+        values = {n: getattr(cfg, n) for n in names if hasattr(cfg, n)}
+        return cls(**values, coverage_min=coverage_min)
+
+
+@dataclass
+class Verdict:
+    color: str
+    label: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    excluded: list[dict[str, Any]] = field(default_factory=list)
+    tiers: dict[str, dict[str, int]] = field(default_factory=dict)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    coverage: float = 1.0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.color]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Verdict:
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in doc.items() if k in keys})
+
+
+def decide(fired: list[dict[str, Any]], coverage: float, metrics: dict[str, Any] | None,
+           thresholds: Thresholds | None = None, time_scale: float = 1.0) -> Verdict:
+    """The verdict for alerts `fired` in a window covered to `coverage` (0..1)."""
+    th = thresholds or Thresholds()
+    coverage = coverage if isinstance(coverage, int | float) and 0 <= coverage <= 1 else 0.0
+    alerts = [a for a in fired if isinstance(a, dict)]
+    counted = [a for a in alerts if not a.get("silenced_before_fire")]
+    reasons = [_alert_reason(a) for a in counted if severity_of(a) in ("CRITICAL", "HIGH")]
+    if coverage < th.coverage_min:
+        reasons.append(_coverage_reason(coverage, th))
+    reasons.sort(key=lambda r: -RANK[r["severity"]])
+    return Verdict(
+        color=color_of(reasons), label=LABELS[color_of(reasons)], reasons=reasons,
+        excluded=[_brief(a) for a in alerts if a.get("silenced_before_fire")],
+        tiers=tier_deadlines(counted, time_scale),
+        figures=figures(metrics or {}, alerts, th), coverage=round(coverage, 6),
+    )
+
+
+def color_of(reasons: list[dict[str, Any]]) -> str:
+    worst = max((RANK[r["severity"]] for r in reasons), default=0)
+    return "RED" if worst >= 3 else "YELLOW" if worst >= 2 else "GREEN"
+
+
+def severity_of(alert: dict[str, Any]) -> str:
+    """The alert's tier (after escalation); unknown text counts as HIGH, never ignored."""
+    text = str(alert.get("severity", "")).strip().upper()
+    return text if text in RANK else "HIGH"
+
+
+def _brief(alert: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "severity": severity_of(alert), "code": str(alert.get("code", "?")),
+        "subject": str(alert.get("subject", "")), "message": str(alert.get("message", "")),
+        "first_seen": alert.get("first_seen"), "resolved_at": alert.get("resolved_at"),
+        "escalated_from": alert.get("escalated_from"),
+    }
+
+
+def _alert_reason(alert: dict[str, Any]) -> dict[str, Any]:
+    reason = _brief(alert)
+    evidence = alert.get("evidence")
+    reason["evidence"] = dict(evidence) if isinstance(evidence, dict) else {}
+    reason["runbook"] = str(alert.get("runbook", ""))
+    return reason
+
+
+def _coverage_reason(coverage: float, th: Thresholds) -> dict[str, Any]:
+    return {
+        "severity": "HIGH", "code": "window.coverage", "subject": "window",
+        "message": f"the daemon covered {coverage:.2%} of the window "
+                   f"(less than {th.coverage_min:.1%}); see the downtime list",
+        "evidence": {"coverage": round(coverage, 6), "required": th.coverage_min},
+        "first_seen": None, "resolved_at": None, "escalated_from": None, "runbook": "",
+    }
+
+
+def original_tier(alert: dict[str, Any]) -> str:
+    """The tier an alert fired at (before any escalation): its deadline's tier."""
+    before = str(alert.get("escalated_from") or "").strip().upper()
+    return before if before in RANK else severity_of(alert)
+
+
+def deadline_met(alert: dict[str, Any], tier: str, time_scale: float) -> bool | None:
+    """True met, False late, None still open (not resolved, nor acknowledged for CRITICAL)."""
+    if tier == "CRITICAL" and alert.get("acked"):
+        return True
+    first = parse_timestamp(alert.get("first_seen"))
+    resolved = parse_timestamp(alert.get("resolved_at"))
+    if resolved is None:
+        return None
+    if tier == "CRITICAL":
+        return True
+    if first is None:
+        return False
+    return (resolved - first) * time_scale <= DEADLINES_S[tier]
+
+
+def tier_deadlines(alerts: list[dict[str, Any]], time_scale: float) -> dict[str, dict[str, int]]:
+    """Per tier: fired, events, resolved_within_deadline, late, open."""
+    keys = ("fired", "events", "resolved_within_deadline", "late", "open")
+    out = {tier: dict.fromkeys(keys, 0) for tier in DEADLINES_S}
+    for alert in alerts:
+        tier = original_tier(alert)
+        if tier not in out:
+            continue
+        row = out[tier]
+        row["fired"] += 1
+        if alert.get("kind") == "event":
+            row["events"] += 1
+            continue
+        met = deadline_met(alert, tier, time_scale)
+        row["open" if met is None else "resolved_within_deadline" if met else "late"] += 1
+    return out
+
+
+def band(value: float | None, high: float, critical: float, *, red_at: bool = False) -> str:
+    """`green` below `high`, `yellow` up to `critical`, `red` above (or at, with red_at)."""
+    if value is None:
+        return "unknown"
+    if value > critical or (red_at and value >= critical):
+        return "red"
+    return "yellow" if value >= high else "green"
+
+
+def figures(metrics: dict[str, Any], alerts: list[dict[str, Any]],
+            th: Thresholds) -> list[dict[str, Any]]:
+    """The seed 003 figures of the window, each graded against its SPEC §5 band."""
+    lock = num(metrics, "locks", "rate")
+    failed = num(metrics, "jobs", "failed_rate")
+    p95 = num(metrics, "jobs", "latency_ms", "p95")
+    growth = max_growth(metrics)
+    stale = float(len({a.get("subject") for a in alerts if a.get("code") == "jobs.stale_claim"}))
+    rows = [
+        ("lock_timeout_rate", "Lock timeout rate", lock, "ratio",
+         band(lock, th.lock_timeout_high, th.lock_timeout_critical)),
+        ("failed_notification_rate", "Failed notifications", failed, "ratio",
+         band(failed, th.failed_notify_high, th.failed_notify_critical)),
+        ("job_latency_p95_ms", "Job latency p95", p95, "ms",
+         band(p95, th.latency_p95_high_ms, th.latency_p95_critical_ms)),
+        ("memory_growth_mb_min", "Memory trend (worst process)", growth, "MB/min",
+         band(growth, th.memory_growth_high_mb_min, th.memory_growth_critical_mb_min)),
+        ("stale_claims", "Stale claims", stale, "count",
+         band(stale, 1, th.stale_claims_excessive, red_at=True)),
+    ]
+    return [{"key": k, "label": lbl, "value": v, "unit": u, "band": b}
+            for k, lbl, v, u, b in rows]
+
+
+def max_growth(metrics: dict[str, Any]) -> float | None:
+    procs = metrics.get("processes")
+    if not isinstance(procs, dict):
+        return None
+    slopes = [num(p, "rss_slope_mb_min") for p in procs.values()]
+    return max((s for s in slopes if s is not None), default=None)
