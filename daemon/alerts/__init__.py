@@ -1,0 +1,1 @@
+"""Alerts: decide (pure) -> durable outbox (SQLite) -> delivery workers -> channels."""
