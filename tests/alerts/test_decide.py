@@ -146,7 +146,7 @@ def test_rule_severity_rise_is_escalation():
 def test_silence_marks_firing_alert():
     """A matching silence marks the alert silenced (and silenced before it fired)."""
     sil = Silence("s1", "jobs.stale_claim", None, T0 + 100, "chaos", T0 - 1)
-    states, ns = decide.observe({}, "r", [stale()], T0, P, (sil,))
+    _, ns = decide.observe({}, "r", [stale()], T0, P, (sil,))
     assert ns[0].state.silenced and ns[0].state.silenced_before_fire
 
 
