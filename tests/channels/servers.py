@@ -11,6 +11,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     drip_s: float = 0.0  # > 0: send the body one byte at a time with this pause
+    hold: asyncio.Event | None = None  # answer only once this is set
 
 
 @dataclass
@@ -73,6 +74,8 @@ class HookServer:
         return True
 
     async def _reply(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
+        if reply.hold is not None:
+            await reply.hold.wait()
         payload = b'{"ok": true}'
         head = f"HTTP/1.1 {reply.status} X\r\ncontent-length: {len(payload)}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items()) + "\r\n"
