@@ -112,3 +112,26 @@ async def test_header_injection_stripped(tmp_path):
         await channel(port, ca_file=str(certs.ca_file)).send(msg)
     parsed = email.message_from_bytes(sink.messages[0][0], policy=policy.default)
     assert parsed["Bcc"] is None
+
+
+async def test_engine_emails_critical_without_leaking_password(tmp_path, make_cfg, log):
+    """Through the engine a CRITICAL is emailed; the SMTP password appears nowhere."""
+    from daemon.alerts.engine import AlertEngine
+    from daemon.clock import SystemClock
+    from daemon.model import finding
+    from tests.channels.servers import until
+
+    certs = Certs(tmp_path)
+    with smtp_server(certs, auth=True) as (port, sink):
+        cfg = make_cfg({"email": {"host": "127.0.0.1", "port": port, "username": USER,
+                                  "password_env": "SMTP_PW", "to": ["ops@example.com"],
+                                  "ca_file": str(certs.ca_file)}}, env={"SMTP_PW": PASSWORD})
+        clock = SystemClock()
+        eng = AlertEngine(cfg, clock, log, window_id="w1", host="h1")
+        await eng.start()
+        await eng.observe("health", [finding("process.down", "worker", "down")], clock.time())
+        await until(lambda: sink.messages and eng.pending() == 0)
+        await eng.aclose()
+    dump = log.text() + (cfg.log_dir / "alerts.jsonl").read_text()
+    assert PASSWORD not in dump
+    assert PASSWORD.encode() not in (cfg.runtime_dir / "alerts.sqlite3").read_bytes()
