@@ -77,6 +77,8 @@ class AlertEngine:
 
     async def aclose(self, timeout_s: float = 3.0) -> None:
         """Stop the workers; a message being sent stays pending and goes out at next start."""
+        for worker in self.workers.values():
+            worker.stop()
         for task in self.tasks:
             task.cancel()
         if self.tasks:

@@ -33,9 +33,15 @@ class Worker:
         self.failures = 0
         self.sent = 0
         self.rng = random.Random()
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Ask the loop to end (a cancellation swallowed by a library cannot keep it alive)."""
+        self.stopped = True
+        self.wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self.stopped:
             self.wake.clear()
             row = store.next_pending(self.db, self.channel.name)
             now = self.clock.time()
@@ -49,9 +55,11 @@ class Worker:
     async def _wait(self, delay_s: float) -> None:
         sleeper = asyncio.ensure_future(self.clock.sleep(delay_s))
         waker = asyncio.ensure_future(self.wake.wait())
-        _, pending = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
 
     async def attempt(self, row: store.OutboxRow) -> bool:
         """Send one message; False when the channel is gone and the worker must stop."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 
@@ -20,6 +21,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.perf_counter)  # arrival, for latency benchmarks
 
 
 class HookServer:
@@ -32,6 +34,7 @@ class HookServer:
         self.server: asyncio.Server | None = None
         self.port = 0
         self.writers: set[asyncio.StreamWriter] = set()
+        self.handlers: set[asyncio.Task] = set()
 
     @property
     def url(self) -> str:
@@ -47,16 +50,23 @@ class HookServer:
         self.server.close()
         for writer in list(self.writers):
             writer.close()
+        for task in list(self.handlers):
+            task.cancel()
+        await asyncio.gather(*self.handlers, return_exceptions=True)
         await self.server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
         try:
             while await self._one(reader, writer):
                 pass
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
+            self.handlers.discard(task)
             self.writers.discard(writer)
             writer.close()
 

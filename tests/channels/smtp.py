@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import time
 from pathlib import Path
 
 import trustme
@@ -26,8 +27,10 @@ class Sink:
 
     def __init__(self) -> None:
         self.messages: list[tuple[bytes, bool]] = []
+        self.arrivals: list[float] = []  # perf_counter at DATA, for latency benchmarks
 
     async def handle_DATA(self, server, session, envelope):
+        self.arrivals.append(time.perf_counter())
         tls = server.transport.get_extra_info("ssl_object") is not None
         self.messages.append((envelope.content, tls))
         return "250 OK"
