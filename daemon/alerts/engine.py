@@ -44,6 +44,7 @@ class AlertEngine:
         self.workers: dict[str, Worker] = {}
         self.tasks: list[asyncio.Task] = []
         self.health: dict[str, str] = {}
+        self.acks_applied: dict[str, float] = {}
         self.db: Any = None
         self.client: Any = None
         self.deadman: Deadman | None = None
@@ -51,7 +52,7 @@ class AlertEngine:
     # lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.db = store.connect(self.cfg.runtime_dir / "alerts.sqlite3")
+        self.db = store.open_db(self.cfg.runtime_dir / "alerts.sqlite3", self.log)
         self.states = store.load_states(self.db)
         self.held = self._load_held()
         self.silences = store.load_silences(self.db)
@@ -220,8 +221,10 @@ class AlertEngine:
         states = dict(self.states)
         for fp, until, at in acks:
             st = states.get(fp)
-            if st is not None and st.open and at >= st.first_seen and not st.acked:
+            fresh = at > self.acks_applied.get(fp, float("-inf"))
+            if st is not None and st.open and at >= st.first_seen and fresh:
                 states[fp] = decide.ack(st, until)
+                self.acks_applied[fp] = at
         if states != self.states:
             self._commit(states, [], now)
 

@@ -10,6 +10,7 @@ daemon runs; the daemon re-reads them every tick.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,8 +60,42 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def open_db(path: Path, log: Any) -> sqlite3.Connection:
+    """Open the database; a corrupt file is moved aside (kept for inspection), never fatal."""
+    try:
+        db = connect(path)
+        if db.execute("PRAGMA quick_check").fetchone()[0] == "ok":
+            return db
+        db.close()
+    except sqlite3.DatabaseError:
+        pass
+    aside = path.with_name(f"{path.name}.corrupt-{uuid.uuid4().hex[:8]}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            src.replace(Path(str(aside) + suffix))
+    log.error("alerts.db_corrupt", path=str(path), moved_to=str(aside))
+    return connect(path)
+
+
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=str)
+    """JSON of anything a finding may carry (huge ints, bytes, NaN, odd keys become text)."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        return orjson.dumps(_plain(obj), option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str | float):
+        return obj
+    if isinstance(obj, int):
+        return obj if -(2**63) <= obj < 2**64 else str(obj)
+    return str(obj)
 
 
 @contextmanager
