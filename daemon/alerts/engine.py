@@ -109,11 +109,15 @@ class AlertEngine:
             self.deadman.maybe_ping(now)
 
     def set_window(self, window_id: str) -> None:
+        """A new window: alerts still firing are carried into its history."""
         self.window_id = window_id
         self.episodes = {}
-        if self.db is not None:
-            self.episodes = {(e["fingerprint"], e["_t"]): e
-                             for e in store.load_episodes(self.db, window_id)}
+        if self.db is None:
+            return
+        self.episodes = {(e["fingerprint"], e["_t"]): e
+                         for e in store.load_episodes(self.db, window_id)}
+        with store.transaction(self.db):
+            self._save_episodes([s for s in self.states.values() if s.open])
 
     async def notify_verdict(self, summary: dict) -> None:
         now = self.clock.time()

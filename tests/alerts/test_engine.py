@@ -265,7 +265,7 @@ async def test_deadman_pings(make_cfg, log):
         clock = FakeClock()
         async with running(cfg, clock, log) as eng:
             await eng.tick(clock.time())
-            await until(lambda: len(srv.requests) == 1)
+            await until(lambda: eng.deadman.pings == 1)
             clock.advance(100)
             await eng.tick(clock.time())
             clock.advance(200)
@@ -305,3 +305,15 @@ async def test_secret_never_leaks(make_cfg, log):
         text = log.text() + status.decode() + rows + (cfg.log_dir / "alerts.jsonl").read_text()
         assert secret not in text
         assert secret.encode() not in (cfg.runtime_dir / "alerts.sqlite3").read_bytes()
+
+
+async def test_new_window_carries_open_alerts(make_cfg, log):
+    """After set_window, fired() of the new window lists alerts still firing, not resolved ones."""
+    cfg = make_cfg()
+    clock = FakeClock()
+    async with running(cfg, clock, log) as eng:
+        await eng.observe("jobs", [stale("a"), stale("b")], clock.time())
+        await eng.observe("jobs", [stale("a")], clock.time())
+        eng.set_window("w2")
+        fired = eng.fired()
+    assert [(f["subject"], f["window_id"]) for f in fired] == [("a", "w2")]
