@@ -71,3 +71,24 @@ async def test_alertmanager_lists_burnin_alerts(tmp_path, make_cfg, log):
     assert labels["alertname"] == "ledger.drift" and labels["subject"] == "agent-07"
     assert labels["severity"] == "critical" and labels["system"] == "ledger"
     assert alerts[0]["annotations"]["runbook"].startswith("The system's own balance snapshot")
+
+
+async def test_alertmanager_resolves_burnin_alert(tmp_path, make_cfg, log):
+    """A resolved burnin alert is no longer active in Alertmanager."""
+    with alertmanager(tmp_path) as base:
+        async with httpx.AsyncClient() as client:
+            await wait_ready(client, base)
+            cfg = make_cfg({"webhook": [{"url": base, "format": "alertmanager", "name": "am"}]})
+            clock = SystemClock()
+            eng = AlertEngine(cfg, clock, log, window_id="w1", host="h1")
+            await eng.start()
+            f = finding("process.down", "worker", "not running")
+            await eng.observe("health", [f], clock.time() - 5)
+            await until(lambda: eng.pending() == 0)
+            before = (await client.get(base + "/api/v2/alerts")).json()
+            await eng.observe("health", [], clock.time() - 1)
+            await until(lambda: eng.pending() == 0)
+            await eng.aclose()
+            after = (await client.get(base + "/api/v2/alerts")).json()
+    assert [a["labels"]["alertname"] for a in before] == ["process.down"]
+    assert after == []
