@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import orjson
 
 from daemon.alerts import decide, router, store
@@ -24,6 +27,18 @@ from daemon.channels.build import build, http_client
 from daemon.clock import Clock, iso, real
 from daemon.config import Config
 from daemon.model import Finding, Severity, finding
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Everything one decision writes, committed in one transaction."""
+
+    changed: list[AlertState]
+    removed: list[str]
+    episodes: dict[tuple[str, float], dict]
+    held: list[router.Held] | None  # None: the waiting groups did not change
+    outgoing: list[tuple[str, str, dict]]  # (message id, channel, payload)
+
 
 DELIVERY_RULE = "alerts.delivery"
 ENDPOINT_RULE = "alerts.endpoints"
@@ -116,8 +131,10 @@ class AlertEngine:
             return
         self.episodes = {(e["fingerprint"], e["_t"]): e
                          for e in store.load_episodes(self.db, window_id)}
+        carried = self._episodes([s for s in self.states.values() if s.open])
         with store.transaction(self.db):
-            self._save_episodes([s for s in self.states.values() if s.open])
+            self._save_episodes(carried)
+        self.episodes.update(carried)
 
     async def notify_verdict(self, summary: dict) -> None:
         now = self.clock.time()
@@ -130,6 +147,14 @@ class AlertEngine:
             for name in names:
                 store.enqueue(self.db, msg_id, name, payload, now)
         self._wake(names)
+
+    async def drain(self, timeout_s: float = 10.0) -> bool:
+        """Wait (real time) until every pending message was accepted; False on timeout."""
+        with anyio.move_on_after(timeout_s):
+            while self.pending():
+                await asyncio.sleep(0.02)
+            return True
+        return False
 
     # reading ---------------------------------------------------------------------------------
 
@@ -168,17 +193,27 @@ class AlertEngine:
         groups, rest = router.flush(held, now)
         if not (changed or removed or records or groups):
             return
-        outgoing = self._messages(groups, now)
-        with store.transaction(self.db):
-            store.save_states(self.db, changed, removed)
-            self._save_episodes(changed)
-            if records or groups:
-                self._save_held(rest)
-            for msg_id, name, payload in outgoing:
-                store.enqueue(self.db, msg_id, name, payload, now)
+        batch = Batch(changed, removed, self._episodes(changed),
+                      rest if (records or groups) else None, self._messages(groups, now))
+        try:
+            self._write(batch, now)
+        except sqlite3.Error as exc:
+            self.log.error("alerts.commit_failed", error=str(exc), notices=len(notices))
+            return
         self.states, self.held = states, rest
+        self.episodes.update(batch.episodes)
         self._log(notices)
-        self._wake({name for _, name, _ in outgoing})
+        self._wake({name for _, name, _ in batch.outgoing})
+
+    def _write(self, batch: Batch, now: float) -> None:
+        """One transaction: alert states, window history, waiting groups, new messages."""
+        with store.transaction(self.db):
+            store.save_states(self.db, batch.changed, batch.removed)
+            self._save_episodes(batch.episodes)
+            if batch.held is not None:
+                self._save_held(batch.held)
+            for msg_id, name, payload in batch.outgoing:
+                store.enqueue(self.db, msg_id, name, payload, now)
 
     def _messages(self, groups: dict[str, list[dict]],
                   now: float) -> list[tuple[str, str, dict]]:
@@ -193,21 +228,26 @@ class AlertEngine:
                 out.append((msg_id, name, payload))
         return out
 
-    def _save_episodes(self, changed: list[AlertState]) -> None:
+    def _episodes(self, changed: list[AlertState]) -> dict[tuple[str, float], dict]:
+        """History entries (for `fired()`) of the alerts that changed and have fired."""
+        out = {}
         for st in changed:
             if not st.fired or st.status == "pending":
                 continue
             key = (st.fp, st.first_seen)
             old = self.episodes.get(key, {})
-            ep = self._record(st) | {
+            out[key] = self._record(st) | {
                 "silenced": st.silenced or old.get("silenced", False),
                 "silenced_before_fire": st.silenced_before_fire,
                 "acked": st.acked or old.get("acked", False),
                 "notified_at": old.get("notified_at") or iso(st.last_notified),
                 "_t": st.first_seen,
             }
-            self.episodes[key] = ep
-            store.save_episode(self.db, self.window_id, st.fp, st.first_seen, ep)
+        return out
+
+    def _save_episodes(self, episodes: dict[tuple[str, float], dict]) -> None:
+        for (fp, first_seen), ep in episodes.items():
+            store.save_episode(self.db, self.window_id, fp, first_seen, ep)
 
     def _save_held(self, held: list[router.Held]) -> None:
         self.db.execute("DELETE FROM held")

@@ -253,7 +253,7 @@ async def test_verdict_goes_to_every_channel(make_cfg, log):
         async with running(cfg, clock, log) as eng:
             await eng.notify_verdict({"verdict": "GREEN", "window_id": "w1", "reasons": [],
                                       "report": "runtime/reports/w1/final.md"})
-            await until(lambda: srv.requests and eng.pending() == 0)
+            assert await eng.drain(10.0)
         assert orjson.loads(srv.requests[0].body)["verdict"]["verdict"] == "GREEN"
         assert alert_lines(cfg)[0]["schema"] == "burnin.verdict/1"
 

@@ -94,3 +94,18 @@ def test_every_code_has_a_runbook():
     for code, info in CATALOG.items():
         assert len(info.runbook) > 40, code
         assert f"`{code}`" in table
+
+
+async def test_failed_commit_is_logged_and_retried_next_run(make_cfg, log):
+    """A database that refuses writes does not crash observe; the next run decides again."""
+    cfg = make_cfg()
+    eng = await start(cfg, FakeClock(), log)
+    eng.db.execute("PRAGMA query_only = ON")
+    await eng.observe("health", [finding("process.down", "w", "down")], 0.0)
+    failed = eng.open_alerts()
+    eng.db.execute("PRAGMA query_only = OFF")
+    await eng.observe("health", [finding("process.down", "w", "down")], 1.0)
+    opened = eng.open_alerts()
+    await eng.aclose()
+    assert failed == [] and len(opened) == 1
+    assert any(event == "alerts.commit_failed" for _, event, _ in log.lines)
