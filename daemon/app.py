@@ -281,6 +281,9 @@ class Daemon:
         assert self.runner.last_verdict is not None
         await session.engine.notify_verdict(
             notification(self.window, self.runner.last_verdict, folder))
+        if not await session.engine.drain(10.0):
+            self.log.warning("verdict_notification_pending",
+                             pending=session.engine.pending())
         self._write_status()
         if self.cfg.window.on_end == "continue":
             self.window = self.runner.start(new=True)

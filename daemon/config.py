@@ -232,6 +232,8 @@ class DeadmanCfg(Section):
 
 class AlertsCfg(Section):
     group_wait: Duration = 30.0
+    retry_base: Duration = 1.0  # real seconds: first retry delay, doubled per attempt
+    retry_max: Duration = 300.0  # real seconds: longest retry delay
     email: EmailCfg | None = None
     webhook: list[WebhookCfg] = []
     deadman: DeadmanCfg | None = None

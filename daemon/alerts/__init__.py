@@ -1,1 +1,1 @@
-"""Alerts: decide (dedup, repeat, resolve, escalate), outbox, delivery."""
+"""Alerts: decide (pure) -> durable outbox (SQLite) -> delivery workers -> channels."""

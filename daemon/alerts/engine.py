@@ -1,91 +1,306 @@
-"""Minimal alert engine of the spine: open/resolve by fingerprint, alert log only.
+"""The alert engine: the supervisor's one entry point to alerts (decide -> outbox -> channels).
 
-Replaced by the full engine (decide/outbox/channels); the interface below is the contract.
+`observe` and `tick` run the pure decision, then commit the new alert states and every
+message it produced to SQLite in one transaction, and only then wake the delivery workers: a
+notification is durable before it is sent, and after a kill -9 the next `start` sends
+whatever is still pending, with the same id.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import contextlib
+import sqlite3
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import orjson
 
-from daemon.catalog import runbook
-from daemon.clock import Clock, iso
+from daemon.alerts import decide, router, store
+from daemon.alerts.deadman import Deadman
+from daemon.alerts.state import AlertState, Policy, record
+from daemon.alerts.worker import Worker
+from daemon.channels.base import Channel
+from daemon.channels.build import build, http_client
+from daemon.clock import Clock, iso, real
 from daemon.config import Config
-from daemon.model import Finding, Kind, Severity
+from daemon.model import Finding, Severity, finding
 
 
-def fingerprint(code: str, subject: str) -> str:
-    return hashlib.sha256(f"{code}|{subject}".encode()).hexdigest()[:16]
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Everything one decision writes, committed in one transaction."""
+
+    changed: list[AlertState]
+    removed: list[str]
+    episodes: dict[tuple[str, float], dict]
+    held: list[router.Held] | None  # None: the waiting groups did not change
+    outgoing: list[tuple[str, str, dict]]  # (message id, channel, payload)
+
+
+DELIVERY_RULE = "alerts.delivery"
+ENDPOINT_RULE = "alerts.endpoints"
 
 
 class AlertEngine:
-    def __init__(self, cfg: Config, clock: Clock, log: Any, *, window_id: str, host: str) -> None:
+    def __init__(self, cfg: Config, clock: Clock, log: Any, *, window_id: str,
+                 host: str) -> None:
         self.cfg, self.clock, self.log = cfg, clock, log
         self.window_id, self.host = window_id, host
-        self._open: dict[str, dict[str, Any]] = {}
-        self._owner: dict[str, str] = {}
-        self._fired: list[dict[str, Any]] = []
+        self.policy = Policy.scaled(clock.scale)
+        self.group_wait_s = real(clock, cfg.alerts.group_wait)
+        self.states: dict[str, AlertState] = {}
+        self.held: list[router.Held] = []
+        self.silences: tuple = ()
+        self.episodes: dict[tuple[str, float], dict] = {}
+        self.channels: dict[str, Channel] = {}
+        self.workers: dict[str, Worker] = {}
+        self.tasks: list[asyncio.Task] = []
+        self.health: dict[str, str] = {}
+        self.acks_applied: dict[str, float] = {}
+        self.db: Any = None
+        self.client: Any = None
+        self.deadman: Deadman | None = None
+
+    # lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.cfg.log_dir.mkdir(parents=True, exist_ok=True)
+        self.db = store.open_db(self.cfg.runtime_dir / "alerts.sqlite3", self.log)
+        self.states = store.load_states(self.db)
+        self.held = self._load_held()
+        self.silences = store.load_silences(self.db)
+        self.episodes = {(e["fingerprint"], e["_t"]): e
+                         for e in store.load_episodes(self.db, self.window_id)}
+        self.client = http_client()
+        disabled = store.disabled_channels(self.db)
+        for ch in build(self.cfg, self.clock, self.client):
+            self.channels[ch.name] = ch
+            if ch.name in disabled:
+                self.health[ch.name] = "gone"
+            else:
+                self._start_worker(ch)
+        if self.cfg.alerts.deadman is not None:
+            self.deadman = Deadman(self.cfg.alerts.deadman, self.clock, self.client, self.log)
 
-    async def observe(self, rule: str, findings: list[Finding], now: float) -> None:
-        seen = set()
-        for f in findings:
-            fp = fingerprint(f.code, f.subject)
-            seen.add(fp)
-            if fp in self._open and f.kind is Kind.CONDITION:
-                self._open[fp]["last_seen"] = iso(now)
-                continue
-            record = self._record(f, fp, now)
-            self._fired.append(record)
-            self._write(record)
-            if f.kind is Kind.CONDITION:
-                self._open[fp] = record
-                self._owner[fp] = rule
-        for fp in [fp for fp, owner in self._owner.items() if owner == rule and fp not in seen]:
-            record = self._open.pop(fp)
-            del self._owner[fp]
-            record.update(status="resolved", resolved_at=iso(now))
-            self._write(record)
-
-    def _record(self, f: Finding, fp: str, now: float) -> dict[str, Any]:
-        return {
-            "schema": "burnin.alert/1", "fingerprint": fp, "status": "firing",
-            "code": f.code, "severity": f.severity.name, "kind": f.kind.value,
-            "subject": f.subject, "message": f.message, "runbook": runbook(f.code),
-            "first_seen": iso(now), "last_seen": iso(now), "resolved_at": None,
-            "escalated_from": None, "system": self.cfg.system.name, "host": self.host,
-            "window_id": self.window_id, "evidence": dict(f.evidence),
-        }
-
-    def _write(self, record: dict[str, Any]) -> None:
-        with open(self.cfg.log_dir / "alerts.jsonl", "ab") as fh:
-            fh.write(orjson.dumps(record, default=str) + b"\n")
-
-    async def tick(self, now: float) -> None:
-        return None
-
-    def open_alerts(self) -> list[dict[str, Any]]:
-        return sorted(self._open.values(), key=lambda r: -Severity[r["severity"]])
-
-    def counts(self) -> dict[str, int]:
-        out = {s.name: 0 for s in Severity}
-        for record in self._open.values():
-            out[record["severity"]] += 1
-        return out
-
-    def fired(self) -> list[dict[str, Any]]:
-        return [dict(r, silenced=False, silenced_before_fire=False, acked=False)
-                for r in self._fired]
-
-    def set_window(self, window_id: str) -> None:
-        self.window_id = window_id
-
-    async def notify_verdict(self, summary: dict[str, Any]) -> None:
-        self._write({"schema": "burnin.verdict/1", **summary})
+    def _start_worker(self, ch: Channel) -> None:
+        a = self.cfg.alerts
+        w = Worker(ch, self.db, self.clock, self.log, (a.retry_base, a.retry_max),
+                   self._on_health)
+        self.workers[ch.name] = w
+        self.tasks.append(asyncio.get_running_loop().create_task(w.run(), name=ch.name))
 
     async def aclose(self, timeout_s: float = 3.0) -> None:
-        return None
+        """Stop the workers; a message being sent stays pending and goes out at next start."""
+        for worker in self.workers.values():
+            worker.stop()
+        for task in self.tasks:
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=timeout_s)
+        if self.deadman is not None:
+            await self.deadman.aclose()
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        self.tasks = []
+
+    # the supervisor's calls ------------------------------------------------------------------
+
+    async def observe(self, rule: str, findings: list[Finding], now: float) -> None:
+        states, notices = decide.observe(self.states, rule, findings, now, self.policy,
+                                         self.silences)
+        self._commit(states, notices, now)
+
+    async def tick(self, now: float) -> None:
+        self._reload(now)
+        states, notices = decide.tick(self.states, now, self.policy, self.silences)
+        self._commit(states, notices, now)
+        if self.deadman is not None:
+            self.deadman.maybe_ping(now)
+
+    def set_window(self, window_id: str) -> None:
+        """A new window: alerts still firing are carried into its history."""
+        self.window_id = window_id
+        self.episodes = {}
+        if self.db is None:
+            return
+        self.episodes = {(e["fingerprint"], e["_t"]): e
+                         for e in store.load_episodes(self.db, window_id)}
+        carried = self._episodes([s for s in self.states.values() if s.open])
+        with store.transaction(self.db):
+            self._save_episodes(carried)
+        self.episodes.update(carried)
+
+    async def notify_verdict(self, summary: dict) -> None:
+        now = self.clock.time()
+        payload = {"type": "verdict", "system": self.cfg.system.name, "created": now,
+                   "records": [], "summary": {**summary, "system": self.cfg.system.name,
+                                              "host": self.host}}
+        msg_id = _msg_id()
+        names = [n for n in self.channels if n in self.workers]
+        with store.transaction(self.db):
+            for name in names:
+                store.enqueue(self.db, msg_id, name, payload, now)
+        self._wake(names)
+
+    async def drain(self, timeout_s: float = 10.0) -> bool:
+        """Wait (real time) until every pending message was accepted; False on timeout."""
+        with anyio.move_on_after(timeout_s):
+            while self.pending():
+                await asyncio.sleep(0.02)
+            return True
+        return False
+
+    # reading ---------------------------------------------------------------------------------
+
+    def open_alerts(self) -> list[dict]:
+        live = [s for s in self.states.values() if s.open]
+        live.sort(key=lambda s: (-s.severity, s.first_seen))
+        return [self._record(s) | {"acked": s.acked_until is not None,
+                                   "silenced": s.silenced} for s in live]
+
+    def counts(self) -> dict[str, int]:
+        out = {s.name: 0 for s in reversed(Severity)}
+        for s in self.states.values():
+            if s.open:
+                out[s.severity.name] += 1
+        return out
+
+    def fired(self) -> list[dict]:
+        return [{k: v for k, v in e.items() if k != "_t"} for e in self.episodes.values()]
+
+    def pending(self) -> int:
+        """Messages not yet accepted by their channel (for tests and status)."""
+        return len(store.outbox_rows(self.db, "pending")) if self.db is not None else 0
+
+    # internals -------------------------------------------------------------------------------
+
+    def _record(self, st: AlertState) -> dict:
+        return record(st, system=self.cfg.system.name, host=self.host, window_id=self.window_id)
+
+    def _commit(self, states: dict[str, AlertState], notices: list[decide.Notice],
+                now: float) -> None:
+        changed = [s for fp, s in states.items() if self.states.get(fp) != s]
+        removed = [fp for fp in self.states if fp not in states]
+        records = [self._record(n.state) | {"reason": n.reason, "silenced": n.state.silenced}
+                   for n in notices]
+        held = router.hold(self.held, records, now, self.group_wait_s)
+        groups, rest = router.flush(held, now)
+        if not (changed or removed or records or groups):
+            return
+        batch = Batch(changed, removed, self._episodes(changed),
+                      rest if (records or groups) else None, self._messages(groups, now))
+        try:
+            self._write(batch, now)
+        except sqlite3.Error as exc:
+            self.log.error("alerts.commit_failed", error=str(exc), notices=len(notices))
+            return
+        self.states, self.held = states, rest
+        self.episodes.update(batch.episodes)
+        self._log(notices)
+        self._wake({name for _, name, _ in batch.outgoing})
+
+    def _write(self, batch: Batch, now: float) -> None:
+        """One transaction: alert states, window history, waiting groups, new messages."""
+        with store.transaction(self.db):
+            store.save_states(self.db, batch.changed, batch.removed)
+            self._save_episodes(batch.episodes)
+            if batch.held is not None:
+                self._save_held(batch.held)
+            for msg_id, name, payload in batch.outgoing:
+                store.enqueue(self.db, msg_id, name, payload, now)
+
+    def _messages(self, groups: dict[str, list[dict]],
+                  now: float) -> list[tuple[str, str, dict]]:
+        routes = [router.Route(n, c.min_severity, c.always) for n, c in self.channels.items()
+                  if n in self.workers]
+        out = []
+        for records in groups.values():
+            msg_id = _msg_id()
+            for name, mine in router.route(records, routes).items():
+                payload = {"type": "alerts", "system": self.cfg.system.name, "created": now,
+                           "records": mine, "summary": {}}
+                out.append((msg_id, name, payload))
+        return out
+
+    def _episodes(self, changed: list[AlertState]) -> dict[tuple[str, float], dict]:
+        """History entries (for `fired()`) of the alerts that changed and have fired."""
+        out = {}
+        for st in changed:
+            if not st.fired or st.status == "pending":
+                continue
+            key = (st.fp, st.first_seen)
+            old = self.episodes.get(key, {})
+            out[key] = self._record(st) | {
+                "silenced": st.silenced or old.get("silenced", False),
+                "silenced_before_fire": st.silenced_before_fire,
+                "acked": st.acked or old.get("acked", False),
+                "notified_at": old.get("notified_at") or iso(st.last_notified),
+                "_t": st.first_seen,
+            }
+        return out
+
+    def _save_episodes(self, episodes: dict[tuple[str, float], dict]) -> None:
+        for (fp, first_seen), ep in episodes.items():
+            store.save_episode(self.db, self.window_id, fp, first_seen, ep)
+
+    def _save_held(self, held: list[router.Held]) -> None:
+        self.db.execute("DELETE FROM held")
+        self.db.executemany("INSERT INTO held (code, due, data) VALUES (?, ?, ?)",
+                            [(h.code, h.due, store.dumps(h.record)) for h in held])
+
+    def _load_held(self) -> list[router.Held]:
+        rows = self.db.execute("SELECT code, due, data FROM held ORDER BY id").fetchall()
+        return [router.Held(c, d, orjson.loads(b)) for c, d, b in rows]
+
+    def _reload(self, now: float) -> None:
+        """Acks and silences written by the CLI while the daemon runs."""
+        self.silences = store.load_silences(self.db)
+        acks = self.db.execute("SELECT fp, until, at FROM acks").fetchall()
+        states = dict(self.states)
+        for fp, until, at in acks:
+            st = states.get(fp)
+            fresh = at > self.acks_applied.get(fp, float("-inf"))
+            if st is not None and st.open and at >= st.first_seen and fresh:
+                states[fp] = decide.ack(st, until)
+                self.acks_applied[fp] = at
+        if states != self.states:
+            self._commit(states, [], now)
+
+    def _on_health(self, channel: str, status: str, detail: str) -> None:
+        self.health[channel] = status
+        now = self.clock.time()
+        failing = [finding("daemon.delivery_failing", name, f"channel {name} failed its last "
+                           "3 delivery attempts", {"channel": name})
+                   for name, st in self.health.items() if st == "failing"]
+        gone = [finding("daemon.endpoint_disabled", name, f"channel {name} answered 410 Gone "
+                        "and is disabled", {"channel": name})
+                for name, st in self.health.items() if st == "gone"]
+        if status == "gone":
+            self.workers.pop(channel, None)
+        s1, n1 = decide.observe(self.states, DELIVERY_RULE, failing, now, self.policy,
+                                self.silences)
+        s2, n2 = decide.observe(s1, ENDPOINT_RULE, gone, now, self.policy, self.silences)
+        self._commit(s2, n1 + n2, now)
+
+    def _wake(self, names: Any) -> None:
+        for name in names:
+            w = self.workers.get(name)
+            if w is not None:
+                w.wake.set()
+
+    def _log(self, notices: list[decide.Notice]) -> None:
+        for n in notices:
+            self.log.info("alert.notice", reason=n.reason, code=n.state.code,
+                          severity=n.state.severity.name, fingerprint=n.state.fp,
+                          silenced=n.state.silenced)
+
+
+def _msg_id() -> str:
+    return "msg_" + uuid.uuid4().hex
+

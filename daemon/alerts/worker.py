@@ -1,0 +1,102 @@
+"""One delivery worker per channel: take the oldest pending outbox message, send it, delete it
+only after the channel accepted it. Retryable failures back off (jitter, Retry-After);
+permanent ones are kept as `failed`; 410 disables the channel. The worker reports its
+channel's health (`ok`, `failing`, `gone`) to the engine, which turns it into alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from daemon.alerts import store
+from daemon.alerts.retry import FAILING_AFTER, backoff
+from daemon.channels.base import Channel, EndpointGoneError, Message
+from daemon.clock import Clock
+from daemon.errors import PermanentDeliveryError, RetryableDeliveryError
+
+Health = Callable[[str, str, str], None]  # (channel, "ok"|"failing"|"gone", detail)
+
+
+class Worker:
+    def __init__(self, channel: Channel, db: sqlite3.Connection, clock: Clock, log: Any,
+                 retry_s: tuple[float, float], health: Health) -> None:
+        self.channel = channel
+        self.db = db
+        self.clock = clock
+        self.log = log
+        self.retry_s = retry_s
+        self.health = health
+        self.wake = asyncio.Event()
+        self.failures = 0
+        self.sent = 0
+        self.rng = random.Random()
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Ask the loop to end (a cancellation swallowed by a library cannot keep it alive)."""
+        self.stopped = True
+        self.wake.set()
+
+    async def run(self) -> None:
+        while not self.stopped:
+            self.wake.clear()
+            row = store.next_pending(self.db, self.channel.name)
+            now = self.clock.time()
+            if row is None:
+                await self.wake.wait()
+            elif row.next_at > now:
+                await self._wait(row.next_at - now)
+            elif not await self.attempt(row):
+                return
+
+    async def _wait(self, delay_s: float) -> None:
+        sleeper = asyncio.ensure_future(self.clock.sleep(delay_s))
+        waker = asyncio.ensure_future(self.wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    async def attempt(self, row: store.OutboxRow) -> bool:
+        """Send one message; False when the channel is gone and the worker must stop."""
+        msg = Message.from_payload(row.msg_id, row.payload)
+        try:
+            await self.channel.send(msg)
+        except EndpointGoneError as exc:
+            self._gone(str(exc))
+            return False
+        except PermanentDeliveryError as exc:
+            store.give_up(self.db, row.id, "failed", str(exc))
+            self._failed(row, str(exc), permanent=True)
+        except RetryableDeliveryError as exc:
+            delay = backoff(row.attempts, *self.retry_s, self.rng.random(), exc.retry_after_s)
+            store.retry_later(self.db, row.id, self.clock.time() + delay, str(exc))
+            self._failed(row, str(exc), permanent=False)
+        else:
+            store.delivered(self.db, row.id)
+            self._ok(row)
+        return True
+
+    def _ok(self, row: store.OutboxRow) -> None:
+        self.sent += 1
+        self.log.debug("alert.delivered", channel=self.channel.name, id=row.msg_id,
+                       attempts=row.attempts + 1)
+        if self.failures >= FAILING_AFTER:
+            self.health(self.channel.name, "ok", "")
+        self.failures = 0
+
+    def _failed(self, row: store.OutboxRow, error: str, *, permanent: bool) -> None:
+        self.failures += 1
+        self.log.warning("alert.delivery_failed", channel=self.channel.name, id=row.msg_id,
+                         attempt=row.attempts + 1, permanent=permanent, error=error)
+        if self.failures == FAILING_AFTER:
+            self.health(self.channel.name, "failing", error)
+
+    def _gone(self, error: str) -> None:
+        store.disable(self.db, self.channel.name, error, self.clock.time())
+        self.log.error("alert.endpoint_disabled", channel=self.channel.name, error=error)
+        self.health(self.channel.name, "gone", error)

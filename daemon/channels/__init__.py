@@ -1,0 +1,1 @@
+"""Channels deliver one outbox message each: the alert log, email, webhooks."""

@@ -1,0 +1,62 @@
+"""Webhook bodies: `burnin` (SPEC §4 JSON), `alertmanager` (/api/v2/alerts), `slack`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daemon.channels import render
+from daemon.channels.base import Message, one_line
+from daemon.clock import iso
+
+AM_FIRING_HOLD_S = 4 * 3600.0  # firing alerts carry an endsAt this far ahead; repeats refresh it
+
+
+def burnin(msg: Message, now: float) -> Any:
+    if msg.type == "verdict":
+        return {"schema": "burnin.notification/1", "id": msg.id, "type": "verdict",
+                "verdict": msg.summary, "alerts": []}
+    return {"schema": "burnin.notification/1", "id": msg.id, "type": "alerts",
+            "alerts": msg.records}
+
+
+def alertmanager(msg: Message, now: float, instance: str = "") -> Any:
+    if msg.type == "verdict":
+        return [_am_verdict(msg, now)]
+    return [_am_alert(r, now) for r in msg.records]
+
+
+def _am_alert(r: dict[str, Any], now: float) -> dict[str, Any]:
+    resolved = r["status"] == "resolved"
+    return {
+        "labels": {"alertname": r["code"], "severity": r["severity"].lower(),
+                   "subject": r["subject"], "system": r["system"], "instance": r["host"]},
+        "annotations": {"summary": one_line(f"{r['code']} {r['subject']}: {r['message']}", 500),
+                        "description": r["message"], "runbook": r.get("runbook", "")},
+        "startsAt": r["first_seen"],
+        "endsAt": r["resolved_at"] if resolved else iso(now + AM_FIRING_HOLD_S),
+        "generatorURL": f"burnin://{r['host']}/{r['window_id']}/{r['fingerprint']}",
+    }
+
+
+def _am_verdict(msg: Message, now: float) -> dict[str, Any]:
+    s = msg.summary
+    return {
+        "labels": {"alertname": "burnin.verdict", "severity": str(s.get("verdict", "")).lower(),
+                   "subject": str(s.get("window_id", "")), "system": msg.system},
+        "annotations": {"summary": render.subject(msg), "description": render.body(msg)},
+        "startsAt": iso(now), "endsAt": iso(now + AM_FIRING_HOLD_S),
+        "generatorURL": f"burnin://verdict/{s.get('window_id', '')}",
+    }
+
+
+def slack(msg: Message, now: float) -> Any:
+    text = f"*{_escape(render.subject(msg))}*\n```{_escape(render.body(msg))}```"
+    return {"text": text}
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn control characters (a subject from the tree must not become a link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+FORMATS = {"burnin": burnin, "alertmanager": alertmanager, "slack": slack}

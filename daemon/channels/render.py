@@ -1,0 +1,70 @@
+"""Plain-text renderings shared by email and Slack: a subject line and a body."""
+
+from __future__ import annotations
+
+import orjson
+
+from daemon.channels.base import Message, one_line
+from daemon.model import Severity
+
+SHOWN = 20  # records rendered in full in one message; the rest are counted
+
+
+def tag(msg: Message) -> str:
+    if msg.type == "verdict":
+        return f"VERDICT {one_line(msg.summary.get('verdict', '?'), 10)}"
+    recs = msg.records
+    if recs and all(r["status"] == "resolved" for r in recs):
+        return "RESOLVED"
+    worst = max((Severity[r["severity"]] for r in recs), default=Severity.INFO)
+    reasons = {r.get("reason", "first") for r in recs} - {"first"}
+    return f"{worst.name} {'/'.join(sorted(reasons))}".strip()
+
+
+def subject(msg: Message) -> str:
+    """`[burnin CRITICAL] ledger.drift agent-07 — system` (one line, no CR/LF)."""
+    system = one_line(msg.system, 60)
+    if msg.type == "verdict":
+        window = one_line(msg.summary.get("window_id", ""), 60)
+        return f"[burnin {tag(msg)}] window {window} — {system}"
+    first = msg.records[0]
+    more = f" (+{len(msg.records) - 1} more)" if len(msg.records) > 1 else ""
+    about = f"{one_line(first['code'], 60)} {one_line(first['subject'], 80)}{more}"
+    return f"[burnin {tag(msg)}] {about} — {system}"
+
+
+def body(msg: Message) -> str:
+    if msg.type == "verdict":
+        return _verdict_body(msg)
+    parts = [_record_text(r) for r in msg.records[:SHOWN]]
+    if len(msg.records) > SHOWN:
+        parts.append(f"... and {len(msg.records) - SHOWN} more alerts of this code "
+                     "(all are in logs/alerts.jsonl).")
+    return "\n\n".join(parts) + "\n"
+
+
+def _record_text(r: dict) -> str:
+    evidence = orjson.dumps(r.get("evidence", {}), option=orjson.OPT_INDENT_2, default=str)
+    lines = [
+        f"{r['severity']} {r['status'].upper()} ({r.get('reason', 'first')}): {r['code']}",
+        f"Subject: {one_line(r['subject'], 500)}",
+        f"Message: {r['message']}",
+        f"First seen: {r['first_seen']}   Last seen: {r['last_seen']}",
+    ]
+    if r.get("resolved_at"):
+        lines.append(f"Resolved at: {r['resolved_at']}")
+    if r.get("escalated_from"):
+        lines.append(f"Escalated from: {r['escalated_from']}")
+    lines += [f"Fingerprint: {r['fingerprint']}  (burnin ack {r['fingerprint']})",
+              "Evidence:", evidence.decode(), f"Runbook: {r.get('runbook', '')}"]
+    return "\n".join(lines)
+
+
+def _verdict_body(msg: Message) -> str:
+    s = msg.summary
+    reasons = s.get("reasons", [])
+    lines = [f"Verdict: {s.get('verdict')}", f"Window: {s.get('window_id')}",
+             f"Report: {s.get('report', s.get('report_path', ''))}", "Reasons:"]
+    lines += [f"  - {one_line(r if isinstance(r, str) else orjson.dumps(r).decode(), 500)}"
+              for r in reasons] or ["  (none)"]
+    return "\n".join(lines) + "\n"
