@@ -174,3 +174,13 @@ def runbook(code: str) -> str:
     """The runbook paragraph for `code` (empty for an unknown code)."""
     info = CATALOG.get(code)
     return info.runbook if info else ""
+
+
+def markdown_table() -> str:
+    """The README's finding table: one row per code, generated from this catalog."""
+    rows = ["| code | severity | kind | check | runbook |", "|---|---|---|---|---|"]
+    for info in CATALOG.values():
+        text = info.runbook.replace("|", "\\|")
+        rows.append(f"| `{info.code}` | {info.severity.name} | {info.kind.value} | "
+                    f"{info.check} | {text} |")
+    return "\n".join(rows)

@@ -7,16 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.catalog import CATALOG
-
-
-def table() -> str:
-    rows = ["| code | severity | kind | check | runbook |", "|---|---|---|---|---|"]
-    for info in CATALOG.values():
-        rows.append(f"| `{info.code}` | {info.severity.name} | {info.kind.value} | "
-                    f"{info.check} | {info.runbook} |")
-    return "\n".join(rows)
-
+from daemon.catalog import markdown_table
 
 if __name__ == "__main__":
-    print(table())
+    print(markdown_table())

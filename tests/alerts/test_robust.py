@@ -8,9 +8,8 @@ import orjson
 import pytest
 
 from daemon.alerts.engine import AlertEngine
-from daemon.alerts.runbooks import markdown_table
 from daemon.alerts.state import fingerprint
-from daemon.catalog import CATALOG
+from daemon.catalog import CATALOG, markdown_table
 from daemon.clock import FakeClock
 from daemon.model import Finding, Kind, Severity, finding
 from tests.channels.servers import HookServer, until

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
+from daemon.catalog import markdown_table
 
-from gen_codes_table import table  # noqa: E402
+REPO = Path(__file__).parents[2]
 
 
 def test_readme_code_table_matches_catalog() -> None:
@@ -16,7 +14,7 @@ def test_readme_code_table_matches_catalog() -> None:
     text = (REPO / "README.md").read_text()
     start = text.index("<!-- codes:begin -->\n") + len("<!-- codes:begin -->\n")
     end = text.index("<!-- codes:end -->")
-    assert text[start:end].strip() == table()
+    assert text[start:end].strip() == markdown_table()
 
 
 def test_readme_quick_start_has_the_test_command_ci_runs() -> None:
