@@ -379,9 +379,20 @@ def _check_references(cfg: Config, file: str) -> None:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise ConfigError(file, f"process[{i}].name", f"duplicate process name {name!r}")
+    _check_job_globs(cfg, file)
     th = cfg.thresholds
     if th.latency_p95_critical_ms < th.latency_p95_high_ms:
         raise ConfigError(file, "thresholds.latency_p95_critical_ms", "must be >= the high one")
+
+
+def _check_job_globs(cfg: Config, file: str) -> None:
+    from daemon.sources.jobs_parse import split_pattern
+
+    for kind in ("pending", "claims", "results", "failed"):
+        try:
+            split_pattern(kind, getattr(cfg.jobs, kind))
+        except ValueError as exc:
+            raise ConfigError(file, f"jobs.{kind}", str(exc).split(": ", 1)[-1]) from None
 
 
 def _secret(file: str, key: str, env_name: str, secret_file: str, base: Path,

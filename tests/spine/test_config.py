@@ -104,3 +104,10 @@ def test_example_config_is_valid_and_complete() -> None:
                   "heartbeat", "thresholds", "daemon", "alerts", "metrics", "checks"):
         assert f"[{table}" in text
     assert cfg.window.duration == 72 * 3600
+
+
+def test_job_glob_with_wildcard_folder_is_refused(tmp_path: Path) -> None:
+    """The folder part of a jobs glob must be literal: refused at load, not at run time."""
+    path = write(tmp_path, "[jobs]\nclaims = 'data/*/x.claimed'\n")
+    with pytest.raises(ConfigError, match=r"jobs\.claims: the folder part must be a literal"):
+        load_config(path)
