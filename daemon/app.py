@@ -125,9 +125,10 @@ class Daemon:
         self.checks = {c: CheckState() for c in CHECKS}
         self.metrics: dict[str, Any] = {}
         self.dirty = True
-        self.started_at = self.clock.time()
-        self.stop_event = anyio.Event()
-        self.reload_event = anyio.Event()
+        self.started_at = 0.0
+        self.stop_event: anyio.Event | None = None
+        self.reload_event: anyio.Event | None = None
+        self._stop_asked = self._reload_asked = False
         self.exit_code = 0
         self.window: Window
         self._proc = psutil.Process()
@@ -141,6 +142,10 @@ class Daemon:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def serve(self) -> int:
+        self.started_at = self.clock.time()
+        self.stop_event, self.reload_event = anyio.Event(), anyio.Event()
+        if self._stop_asked:
+            self.stop_event.set()
         self.lock.acquire()
         try:
             self.runner = WindowRunner.from_config(self.cfg, self.cfg.runtime_dir, self.clock)
@@ -193,6 +198,7 @@ class Daemon:
         self.log.info("checks_scheduled", intervals=session.intervals())
 
     async def _main_loop(self, session: Session) -> Config | None:
+        assert self.stop_event is not None and self.reload_event is not None
         last_status = 0.0
         while True:
             with anyio.move_on_after(TICK_S):
@@ -232,15 +238,20 @@ class Daemon:
             cfg = self.reload_config()
         except ConfigError as exc:
             self.log.error("config_reload_refused", error=str(exc))
+            self.notifier.ready()  # still running on the old config
             return None
         self.log.info("config_reloaded", config=cfg.source)
+        self._ready = False  # READY=1 again after the new session's first status
         return cfg
 
     def request_stop(self) -> None:
-        self.stop_event.set()
+        self._stop_asked = True
+        if self.stop_event is not None:
+            self.stop_event.set()
 
     def request_reload(self) -> None:
-        self.reload_event.set()
+        if self.reload_event is not None:
+            self.reload_event.set()
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -297,7 +308,7 @@ class Daemon:
     def _phase(self) -> str:
         if self.window.phase == "completed":
             return "completed"
-        return "stopped" if self.stop_event.is_set() else "running"
+        return "stopped" if self._stop_asked else "running"
 
     def _write_status(self, final: str | None = None) -> dict[str, Any]:
         now = self.clock.time()
