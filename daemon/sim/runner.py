@@ -15,8 +15,8 @@ import signal
 import sys
 from dataclasses import dataclass
 
-from daemon.clock import Clock
-from daemon.sim.files import json_objects, replace_bytes
+from daemon.clock import Clock, iso
+from daemon.sim.files import append_json, json_objects, replace_bytes
 from daemon.sim.layout import Tree
 from daemon.sim.system import Crash, Options, System
 
@@ -41,9 +41,12 @@ def _stop_event() -> asyncio.Event:
 async def serve_system(spec: RunSpec, clock: Clock) -> int:
     stop = _stop_event()
     system = System(spec.opts)
-    system.skip_past_faults(clock.time())
+    system.skip_injected_faults()
     pidfile = system.tree.pidfile
     replace_bytes(pidfile, f"{os.getpid()}\n".encode())
+    append_json(system.tree.private / "processes.jsonl",
+                {"pid": os.getpid(), "incarnation": spec.opts.incarnation,
+                 "started_at": iso(clock.time())})
     try:
         while not stop.is_set() and not _finished(spec, system, clock.time()):
             system.tick(clock.time())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from daemon.clock import iso
 from daemon.sim import faults as plans
-from daemon.sim.files import append_json
+from daemon.sim.files import append_json, json_objects
 from daemon.sim.jobs import Producer, Worker
 from daemon.sim.layout import Tree
 from daemon.sim.ledger import Ledger
@@ -65,9 +65,13 @@ class System:
     def nominal(self, now: float) -> float:
         return (now - self.opts.start) * self.opts.scale
 
-    def skip_past_faults(self, now: float) -> None:
-        """A restarted system does not replay the faults whose time has already passed."""
-        self.pending_faults = [f for f in self.pending_faults if not self.is_due(f, now)]
+    def skip_injected_faults(self) -> None:
+        """A restarted system does not replay the faults its predecessors already injected.
+
+        A fault that fell due while the worker was down is injected as soon as it is back.
+        """
+        done = {(r.get("fault"), r.get("planned_at")) for r in json_objects(self.tree.fault_log)}
+        self.pending_faults = [f for f in self.pending_faults if (f.name, f.at) not in done]
 
     def is_due(self, fault: plans.Fault, now: float) -> bool:
         return self.nominal(now) >= fault.at * self.opts.window_s
@@ -95,7 +99,7 @@ class System:
         expects = [{"code": e.code, "severity": e.severity.name, "within_s": e.within_s}
                    for e in plans.EXPECTED[fault.name]]
         append_json(self.tree.fault_log, {
-            "fault": fault.name, "at": iso(now), "at_epoch": now,
+            "fault": fault.name, "planned_at": fault.at, "at": iso(now), "at_epoch": now,
             "nominal_s": round(self.nominal(now), 3), "incarnation": self.opts.incarnation,
             "params": dict(fault.params), "expect": expects})
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from daemon.sim.faults import SCRIPTED
 from daemon.sim.files import json_objects
 from daemon.sim.system import Crash, Options, System
@@ -21,7 +23,7 @@ def _successor(driver: Driver, down_s: float) -> Driver:
                    faults=old.faults, seed=old.seed, incarnation=old.incarnation + 1)
     now = driver.now + down_s
     system = System(opts)
-    system.skip_past_faults(now)
+    system.skip_injected_faults()
     return Driver(system, now)
 
 
@@ -79,3 +81,13 @@ def test_scripted_plan_leaves_every_artefact(make_system: Make) -> None:
     for artefact in ("has 2 results", "still claimed", "not a JSON object", "used twice",
                      "transition id", "lock timeouts"):
         assert artefact in problems
+
+
+def test_fault_due_while_down_is_injected_on_restart(make_system: Make) -> None:
+    """A fault whose time passed while the worker was down runs when it is back."""
+    driver = make_system(faults="scripted", window_s=24 * 3600.0, scale=2880.0)
+    with pytest.raises(Crash):
+        driver.run(30.0)
+    successor = _successor(driver, 1000.0)  # long past crash_restart's time
+    names = [f.name for f in successor.system.pending_faults]
+    assert names == ["crash_restart"]
