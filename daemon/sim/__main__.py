@@ -44,7 +44,10 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--start", type=float, default=None, help="epoch of nominal time 0")
         s.add_argument("--jobs-per-second", type=_positive, default=None)
         s.add_argument("--stop-after", type=_duration, default=None, help="nominal duration")
-        s.add_argument("--tick", type=_positive, default=0.02, help="real seconds")
+        s.add_argument("--tick", type=_positive, default=0.05, help="real seconds")
+        s.add_argument("--snapshot-every", type=_positive, default=0.5, help="real seconds")
+        s.add_argument("--no-produce", dest="produce", action="store_false",
+                       help="(system) leave job submission to the supervisor")
         s.add_argument("--incarnation", type=int, default=0)
     return p
 
@@ -53,7 +56,8 @@ def spec_from(args: argparse.Namespace, clock: SystemClock) -> RunSpec:
     opts = Options(root=args.root.resolve(), scale=args.time_scale, window_s=args.window,
                    start=args.start if args.start is not None else clock.time(),
                    faults=args.faults, seed=args.seed, incarnation=args.incarnation,
-                   jobs_per_second=args.jobs_per_second)
+                   jobs_per_second=args.jobs_per_second, produce=args.produce,
+                   snapshot_every_s=args.snapshot_every)
     return RunSpec(opts, tick_s=args.tick, stop_after_s=args.stop_after)
 
 
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = spec_from(args, clock)
     if args.command == "system":
         return asyncio.run(serve_system(spec, clock))
-    return asyncio.run(supervise(spec))
+    return asyncio.run(supervise(spec, clock))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from daemon.clock import Clock, iso
 from daemon.sim.files import append_json, json_objects, replace_bytes
 from daemon.sim.layout import Tree
-from daemon.sim.system import Crash, Options, System
+from daemon.sim.system import Crash, Options, System, make_producer
 
 CRASH_EXIT = 75
 
@@ -26,7 +26,7 @@ CRASH_EXIT = 75
 @dataclass(frozen=True)
 class RunSpec:
     opts: Options
-    tick_s: float = 0.02  # real seconds between ticks
+    tick_s: float = 0.05  # real seconds between ticks
     stop_after_s: float | None = None  # nominal seconds; None = until signalled
 
 
@@ -53,6 +53,7 @@ async def serve_system(spec: RunSpec, clock: Clock) -> int:
             await clock.sleep(spec.tick_s)
     except Crash:
         os._exit(CRASH_EXIT)  # no cleanup: the claim and the pidfile stay, as after a kill
+    system.publish_snapshot(clock.time())
     with contextlib.suppress(OSError):
         if pidfile.read_text().strip() == str(os.getpid()):
             pidfile.unlink()
@@ -69,7 +70,8 @@ def system_command(spec: RunSpec, incarnation: int) -> list[str]:
     cmd = [sys.executable, "-m", "daemon.sim", "system", "--root", str(o.root),
            "--time-scale", repr(o.scale), "--window", f"{o.window_s}s", "--faults", o.faults,
            "--seed", str(o.seed), "--start", repr(o.start), "--incarnation", str(incarnation),
-           "--tick", repr(spec.tick_s)]
+           "--tick", repr(spec.tick_s), "--snapshot-every", repr(o.snapshot_every_s),
+           "--no-produce"]
     if o.jobs_per_second:
         cmd += ["--jobs-per-second", repr(o.jobs_per_second)]
     if spec.stop_after_s is not None:
@@ -85,9 +87,28 @@ def crash_down_s(tree: Tree, default: float = 1.0) -> float:
     return float(records[-1].get("params", {}).get("down_real_s", default))
 
 
-async def supervise(spec: RunSpec) -> int:
+async def produce(spec: RunSpec, tree: Tree, clock: Clock) -> None:
+    """The producer runs in the supervisor: jobs keep arriving while the worker is down."""
+    producer = make_producer(spec.opts, tree, "job")
+    while not tree.pidfile.exists():  # no job before the first worker is up
+        await clock.sleep(spec.tick_s)
+    while True:
+        now = clock.time()
+        producer.tick(now, (now - spec.opts.start) * spec.opts.scale)
+        await clock.sleep(spec.tick_s)
+
+
+async def supervise(spec: RunSpec, clock: Clock) -> int:
     stop = _stop_event()
     tree = Tree(spec.opts.root).create()
+    producing = asyncio.ensure_future(produce(spec, tree, clock))
+    try:
+        return await _supervise(spec, tree, stop)
+    finally:
+        producing.cancel()
+
+
+async def _supervise(spec: RunSpec, tree: Tree, stop: asyncio.Event) -> int:
     incarnation = 0
     while True:
         proc = await asyncio.create_subprocess_exec(*system_command(spec, incarnation))

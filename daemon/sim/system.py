@@ -34,6 +34,8 @@ class Options:
     seed: int = 0
     incarnation: int = 0
     jobs_per_second: float | None = None  # load mode (real jobs per second)
+    produce: bool = True  # False when the supervisor process is the producer
+    snapshot_every_s: float = 0.0  # real seconds between snapshot writes (0: every change)
 
 
 class Crash(Exception):
@@ -44,16 +46,21 @@ class Crash(Exception):
         self.down_s = down_s
 
 
+def make_producer(opts: Options, tree: Tree, prefix: str) -> Producer:
+    """The producer of `opts`: seed rate (10-20 jobs per nominal hour) or load mode."""
+    gap = opts.scale / opts.jobs_per_second if opts.jobs_per_second else None
+    return Producer(tree, random.Random(f"{opts.seed}:{prefix}"), prefix, gap)
+
+
 class System:
     def __init__(self, opts: Options) -> None:
         self.opts = opts
         self.tree = Tree(opts.root).create()
         rng = random.Random(f"{opts.seed}:{opts.incarnation}")
         prefix = f"i{opts.incarnation}"
-        gap = opts.scale / opts.jobs_per_second if opts.jobs_per_second else None
         self.log = PlainLog(self.tree.worker_log)
         self.ledger = Ledger.replay(self.tree.journal)
-        self.producer = Producer(self.tree, rng, f"job-{prefix}", gap)
+        self.producer = make_producer(opts, self.tree, f"job-{prefix}")
         self.worker = Worker(self.tree, self.ledger, self.log)
         self.machine = StateMachine.resume(self.tree, rng, f"tr-{prefix}")
         self.memory = MemoryPhase()
@@ -61,6 +68,7 @@ class System:
         self.holds: list[tuple[float, Callable[[], None]]] = []
         self.pending_faults = list(plans.plan(opts.faults))
         self._published: tuple[int, tuple[tuple[str, Decimal], ...]] | None = None
+        self._published_at = float("-inf")
 
     def nominal(self, now: float) -> float:
         return (now - self.opts.start) * self.opts.scale
@@ -81,10 +89,12 @@ class System:
         self.release_holds(now)
         self.run_faults(now)
         self.worker.tick(now)
-        self.producer.tick(now, nominal_now)
+        if self.opts.produce:
+            self.producer.tick(now, nominal_now)
         self.machine.tick(now, nominal_now)
         self.memory.tick(now)
-        self.publish_snapshot()
+        if now - self._published_at >= self.opts.snapshot_every_s:
+            self.publish_snapshot(now)
 
     def run_faults(self, now: float) -> None:
         from daemon.sim.inject import inject
@@ -112,9 +122,9 @@ class System:
         for _, undo in due:
             undo()
 
-    def publish_snapshot(self) -> None:
+    def publish_snapshot(self, now: float) -> None:
         """Write `runtime/balances.json` when the projection (or a simulated drift) changed."""
         key = (self.ledger.event_count, tuple(sorted(self.drift.items())))
         if key != self._published:
             self.ledger.write_snapshot(self.tree.snapshot, self.drift)
-            self._published = key
+            self._published, self._published_at = key, now
