@@ -65,7 +65,7 @@ def test_no_process_is_left_after_the_run(scripted_tree: Tree) -> None:
 def test_clean_process_run_leaves_a_clean_tree(tmp_path: Path) -> None:
     """--faults none as a real process: nothing wrong, pidfile removed at the end."""
     root = tmp_path / "tree"
-    done = _run(root, "--time-scale", "8640", "--stop-after", "12h", "--faults", "none",
+    done = _run(root, "--time-scale", "8640", "--stop-after", "6h", "--faults", "none",
                 "--seed", "11")
     tree = Tree(root)
     assert done.returncode == 0, done.stderr
