@@ -137,6 +137,22 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         os.killpg(proc.pid, sig)
 
 
+async def wait_ready(sim: subprocess.Popen[bytes], tree: Tree, clock: Clock,
+                     timeout_s: float = 30.0) -> None:
+    """Wait until the reference system has written its pidfile, state and snapshot.
+
+    The daemon starts only then, so its first checks do not see a half-made tree.
+    """
+    began = clock.monotonic()
+    while not all(p.exists() for p in (tree.pidfile, tree.state, tree.snapshot)):
+        if sim.poll() is not None:
+            raise RuntimeError(f"the reference system exited with {sim.returncode}; "
+                               "see logs/sim.out in the demo folder")
+        if clock.monotonic() - began > timeout_s:
+            raise RuntimeError(f"the reference system did not start within {timeout_s:g}s")
+        await clock.sleep(0.05)
+
+
 async def watch(daemon: subprocess.Popen[bytes], demo: DemoDir, live: Live, clock: Clock,
                 poll_s: float) -> int:
     """Refresh the live view from status.json until the daemon exits; its exit code."""
@@ -210,6 +226,7 @@ def run_demo(window: str, time_scale: float, faults: str, directory: Path | None
     daemon = None
     previous = _sigterm_interrupts()
     try:
+        asyncio.run(wait_ready(sim, demo.tree, clock))
         daemon = spawn(daemon_cmd or daemon_command(demo), demo.logs / "daemon.out", demo.base)
         console.print(f"burnin demo: {window} window at time scale {time_scale:g}, "
                       f"faults {faults}, seed {seed}, folder {demo.base}")

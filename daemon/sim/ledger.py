@@ -19,16 +19,17 @@ from daemon.sim.files import append_json, complete_lines, replace_json
 class Ledger:
     """Balances per agent, kept in step with the journal file it appends to."""
 
-    def __init__(self, journal: Path) -> None:
+    def __init__(self, journal: Path, track_keys: bool = False) -> None:
         self.journal = journal
         self.balances: dict[str, Decimal] = {}
         self.event_count = 0
+        self.track_keys = track_keys  # off in the worker: its memory must stay flat
         self.keys: list[str] = []
 
     @classmethod
-    def replay(cls, journal: Path) -> Ledger:
+    def replay(cls, journal: Path, track_keys: bool = False) -> Ledger:
         """Rebuild the projection from the journal (a restarted worker does this)."""
-        ledger = cls(journal)
+        ledger = cls(journal, track_keys)
         for line in complete_lines(journal):
             event = _parse(line)
             if event is not None:
@@ -38,7 +39,7 @@ class Ledger:
     def apply(self, event: dict[str, Any]) -> None:
         self.event_count += 1
         key = event.get("idempotency_key")
-        if isinstance(key, str):
+        if self.track_keys and isinstance(key, str):
             self.keys.append(key)
         agent, delta = event.get("agent_id"), event.get("delta")
         if isinstance(agent, str) and isinstance(delta, int | float | Decimal):

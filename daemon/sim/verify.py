@@ -81,7 +81,7 @@ def _journal(tree: Tree, report: Audit) -> None:
             report.problems.append(f"journal line {number} is not a JSON object")
         elif not event.get("correlation_id"):
             report.problems.append(f"journal line {number} has no correlation id")
-    ledger = Ledger.replay(tree.journal)
+    ledger = Ledger.replay(tree.journal, track_keys=True)
     report.events = ledger.event_count
     dups = [k for k, n in Counter(ledger.keys).items() if n > 1]
     report.problems += [f"idempotency key {k} used twice" for k in dups]

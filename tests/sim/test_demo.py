@@ -142,3 +142,17 @@ def test_demo_folder_layout(tmp_path: Path) -> None:
     demo = prepare(tmp_path / "demo")
     assert isinstance(demo, DemoDir)
     assert {p.name for p in demo.base.iterdir()} == {"tree", "runtime", "logs"}
+
+
+def test_reference_system_that_cannot_start_is_an_error(tmp_path: Path) -> None:
+    """If the reference system dies before it is ready, wait_ready says so."""
+    import asyncio
+
+    from daemon.clock import SystemClock
+    from daemon.sim.demo import wait_ready
+
+    demo = prepare(tmp_path / "demo")
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    dead.wait()
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        asyncio.run(wait_ready(dead, demo.tree, SystemClock()))
