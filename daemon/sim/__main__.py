@@ -10,6 +10,7 @@ from pathlib import Path
 from daemon.clock import SystemClock
 from daemon.durations import parse_duration
 from daemon.sim.faults import PLANS
+from daemon.sim.layout import Tree
 from daemon.sim.runner import RunSpec, serve_system, supervise
 from daemon.sim.system import Options
 
@@ -65,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     clock = SystemClock(args.time_scale)
     spec = spec_from(args, clock)
+    try:
+        Tree(spec.opts.root).create()
+    except OSError as exc:
+        print(f"error: cannot lay out the tree at {spec.opts.root}: {exc}", file=sys.stderr)
+        return 2
     if args.command == "system":
         return asyncio.run(serve_system(spec, clock))
     return asyncio.run(supervise(spec, clock))

@@ -78,3 +78,15 @@ def test_ledger_events_carry_keys_and_correlation(make_system: Callable[..., Dri
                           e["timestamp"].endswith("Z") for e in events)
     types = {e["event_type"] for e in events}
     assert {"credit.granted", "credit.consumed"} <= types
+
+
+def test_garbage_job_file_gets_an_error_result(make_system: Callable[..., Driver]) -> None:
+    """A job file that is not JSON is claimed and answered with status error, no crash."""
+    from daemon.sim.files import read_json
+
+    driver = make_system(faults="none")
+    driver.run(0.1)
+    (driver.system.tree.outbox / "junk.job.json").write_bytes(b"\x00not json")
+    driver.run(0.2)
+    result = read_json(driver.system.tree.inbox / "junk.result.json")
+    assert result["status"] == "error" and result["job_id"] == "junk"

@@ -98,3 +98,11 @@ def test_bad_arguments_are_refused(tmp_path: Path, args: list[str]) -> None:
     done = _run(tmp_path / "tree", *args)
     assert done.returncode == 2 and "error" in done.stderr
     assert not (tmp_path / "tree").exists()
+
+
+def test_root_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A --root that cannot hold the tree exits 2 with a message, no traceback."""
+    (tmp_path / "file").write_text("x")
+    done = _run(tmp_path / "file")
+    assert done.returncode == 2 and "cannot lay out the tree" in done.stderr
+    assert "Traceback" not in done.stderr
