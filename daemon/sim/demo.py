@@ -137,14 +137,20 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         os.killpg(proc.pid, sig)
 
 
+def _ready(tree: Tree) -> bool:
+    files = all(p.exists() for p in (tree.pidfile, tree.state, tree.snapshot))
+    return files and any(tree.inbox.glob("*.result.json"))
+
+
 async def wait_ready(sim: subprocess.Popen[bytes], tree: Tree, clock: Clock,
                      timeout_s: float = 30.0) -> None:
-    """Wait until the reference system has written its pidfile, state and snapshot.
+    """Wait until the reference system has written its pidfile, state, snapshot, first result.
 
-    The daemon starts only then, so its first checks do not see a half-made tree.
+    The daemon starts only then, so its first checks do not see a half-made tree, nor the
+    worker's one-off memory step while it handles its first job.
     """
     began = clock.monotonic()
-    while not all(p.exists() for p in (tree.pidfile, tree.state, tree.snapshot)):
+    while not _ready(tree):
         if sim.poll() is not None:
             raise RuntimeError(f"the reference system exited with {sim.returncode}; "
                                "see logs/sim.out in the demo folder")
