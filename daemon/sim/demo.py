@@ -238,6 +238,7 @@ def run_demo(window: str, time_scale: float, faults: str, directory: Path | None
                       f"faults {faults}, seed {seed}, folder {demo.base}")
         with Live(render(None), console=console, refresh_per_second=4) as live:
             code = asyncio.run(watch(daemon, demo, live, clock, poll_s))
+        console.print()
     except KeyboardInterrupt:
         console.print("interrupted: stopping the daemon and the reference system")
         return INTERRUPTED
