@@ -271,8 +271,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from daemon.sim.demo import run_demo
 
-    return run_demo(args.window, args.time_scale, args.faults,
-                    Path(args.dir) if args.dir else None, args.seed)
+    try:
+        return run_demo(args.window, args.time_scale, args.faults,
+                        Path(args.dir) if args.dir else None, args.seed)
+    except (ValueError, RuntimeError) as exc:
+        print(f"burnin demo: {exc}", file=sys.stderr)
+        return EX_CONFIG
 
 
 def cmd_config(args: argparse.Namespace) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import psutil
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from daemon.sim.memory import MB, MemoryPhase
+from daemon.sim.memory import MemoryPhase
 
 
 def test_target_follows_the_rate() -> None:
@@ -36,11 +39,18 @@ def test_idle_phase_holds_nothing() -> None:
 
 
 def test_held_memory_is_resident() -> None:
-    """Ticking the phase raises this process's RSS by about the held amount."""
-    proc = psutil.Process()
-    before = proc.memory_info().rss
-    phase = MemoryPhase()
-    phase.begin(now=0.0, until=60.0, mb_per_real_min=60.0, max_mb=40.0)
-    phase.tick(40.0)
-    grown = proc.memory_info().rss - before
-    assert phase.held_mb == 40 and grown >= 30 * MB
+    """Ticking the phase raises a fresh process's RSS by about the held amount."""
+    code = (
+        "import psutil\n"
+        "from daemon.sim.memory import MB, MemoryPhase\n"
+        "before = psutil.Process().memory_info().rss\n"
+        "phase = MemoryPhase()\n"
+        "phase.begin(now=0.0, until=60.0, mb_per_real_min=60.0, max_mb=40.0)\n"
+        "phase.tick(40.0)\n"
+        "print(phase.held_mb, (psutil.Process().memory_info().rss - before) // MB)\n"
+    )
+    repo = str(Path(__file__).parents[2])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": repo}, check=True, timeout=60).stdout
+    held, grown = (int(x) for x in out.split())
+    assert held == 40 and grown >= 30
