@@ -116,6 +116,7 @@ class StateCfg(Section):
     from_field: str = "from_state"
     to_field: str = "to_state"
     timestamp_field: str = "timestamp"
+    settle: Duration = 0.2  # real seconds: a mismatch is looked at again after this
 
 
 class LogsCfg(Section):

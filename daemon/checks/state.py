@@ -54,18 +54,25 @@ class StateRule(Rule):
     check = "health"
 
     async def run(self, tick: Tick) -> list[Finding]:
-        cfg = self.env.cfg
-        state_path = cfg.observed(cfg.state.file)
-        trans_path = cfg.observed(cfg.state.transitions)
-        out: list[Finding] = []
-        raw = _read(state_path, cfg.state.file, out)
-        last = _last_transition(trans_path, cfg.state.transitions, out)
-        if raw is not None:
-            out += judge_state(cfg.state.file, raw, last, state_field=cfg.state.state_field,
-                               to_field=cfg.state.to_field, states=cfg.state.states)
-            state = _state_value(raw, cfg.state.state_field)
-            tick.metric("state", {"state": state})
+        out, state = self._look()
+        if any(f.code == "state.mismatch" for f in out):
+            # The writer appends the transition, then replaces the state file: a look that
+            # falls between the two writes is not a mismatch. Look again after the settle delay.
+            await self.env.clock.sleep(self.env.cfg.state.settle)
+            out, state = self._look()
+        tick.metric("state", {"state": state})
         return out
+
+    def _look(self) -> tuple[list[Finding], Any]:
+        cfg = self.env.cfg
+        out: list[Finding] = []
+        raw = _read(cfg.observed(cfg.state.file), cfg.state.file, out)
+        last = _last_transition(cfg.observed(cfg.state.transitions), cfg.state.transitions, out)
+        if raw is None:
+            return out, None
+        out += judge_state(cfg.state.file, raw, last, state_field=cfg.state.state_field,
+                           to_field=cfg.state.to_field, states=cfg.state.states)
+        return out, _state_value(raw, cfg.state.state_field)
 
 
 def _read(path: Path, subject: str, out: list[Finding]) -> bytes | None:

@@ -9,7 +9,7 @@ import pytest
 from daemon.checks.base import Env, Tick
 from daemon.checks.state import StateRule, judge_state
 from daemon.checks.transitions import TransitionsRule, scan_transitions
-from daemon.clock import FakeClock
+from daemon.clock import FakeClock, SystemClock
 from daemon.config import load_config
 from daemon.logsetup import get_logger
 from daemon.sources.jsonl import iter_lines
@@ -120,3 +120,31 @@ async def test_transitions_events_are_reported_once(seed_tree: Path) -> None:
     assert codes(first) == ["transitions.duplicate_id"]
     assert first[0].evidence["line"] == 2 and first[0].evidence["offset"] > 0
     assert await rule.run(Tick("integrity", 1.0)) == []
+
+
+async def test_mismatch_caught_between_two_writes_is_not_reported(seed_tree: Path) -> None:
+    """A transition appended just before the state file is replaced is no mismatch."""
+    import anyio
+
+    log = seed_tree / "logs/state_transitions.jsonl"
+    log.write_text(log.read_text() + T.format(id="t2", a="RUNNING", b="DEGRADED"))
+    rule = StateRule(env_for(seed_tree, settle="50ms"))
+    rule.env.clock = SystemClock(1.0)
+
+    async def writer() -> None:
+        await anyio.sleep(0.01)
+        (seed_tree / "runtime/system_state.json").write_text('{"state": "DEGRADED"}')
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(writer)
+        found = await rule.run(Tick("health", 0.0))
+    assert found == []
+
+
+async def test_lasting_mismatch_is_reported(seed_tree: Path) -> None:
+    """A mismatch still there after the settle delay is state.mismatch."""
+    log = seed_tree / "logs/state_transitions.jsonl"
+    log.write_text(log.read_text() + T.format(id="t2", a="RUNNING", b="DEGRADED"))
+    rule = StateRule(env_for(seed_tree, settle="10ms"))
+    rule.env.clock = SystemClock(1.0)
+    assert codes(await rule.run(Tick("health", 0.0))) == ["state.mismatch"]
