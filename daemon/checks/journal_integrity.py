@@ -23,3 +23,6 @@ class JournalIntegrity(Rule):
         outcome = await self.env.sources.get("journal").integrity(tick.now)
         tick.metric("journal", outcome.metrics)
         return outcome.findings
+
+    def save(self) -> None:
+        self.env.sources.get("journal").save()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -68,6 +69,8 @@ class JournalSource:
         self.tail = 0
         self.snapshot_seen: set[str] = set()
         self._loaded = False
+        self._dirty = False
+        self._busy = threading.Lock()  # held while a pass mutates the books
         self._lock: anyio.Lock | None = None
 
     # ---------------------------------------------------------------- async API
@@ -75,12 +78,17 @@ class JournalSource:
     async def position(self, now: float) -> Outcome:
         """Apply the new bytes; events seen for the first time plus current conditions."""
         async with self._locked():
-            return await anyio.to_thread.run_sync(self.advance, now)
+            return await anyio.to_thread.run_sync(self._guarded, self.advance, now)
 
     async def integrity(self, now: float) -> Outcome:
         """Full replay from byte 0 compared with the incremental state."""
         async with self._locked():
-            return await anyio.to_thread.run_sync(self.verify, now)
+            return await anyio.to_thread.run_sync(self._guarded, self.verify, now)
+
+    def _guarded(self, step: Any, now: float) -> Outcome:
+        with self._busy:
+            result: Outcome = step(now)
+            return result
 
     def _locked(self) -> anyio.Lock:
         if self._lock is None:
@@ -106,7 +114,7 @@ class JournalSource:
         out.findings += self._conditions(now)
         out.findings += self._reconcile(out.metrics)
         out.metrics.update(self.metrics())
-        self.save()
+        self._dirty = True
         return out
 
     def _follow(self, ident: tuple[int, int], size: int) -> list[Finding]:
@@ -279,7 +287,7 @@ class JournalSource:
             out.findings.append(diff)
         self.book, self.pos = replay, pos  # the full replay is the truth
         self._set_marks(self.fh)
-        self.save()
+        self._dirty = True
         return out
 
     def _base_book(self) -> Book:
@@ -299,13 +307,22 @@ class JournalSource:
 
     def save(self) -> None:
         """Persist the state (daemon only) atomically."""
-        if self.state_file is None or not self._loaded:
+        if self.state_file is None or not self._dirty:
             return
+        if not self._busy.acquire(blocking=False):
+            return  # a pass is running; the previous saved state stays consistent
+        try:
+            self._write_state(self.state_file)
+        finally:
+            self._busy.release()
+
+    def _write_state(self, state_file: Path) -> None:
+        self._dirty = False
         extra = {"ident": self.ident, "marks": self.marks, "rotations": self.rotations,
                  "signature": self._signature(), "has_base": self.base is not None}
         if self.base is not None:
-            atomic.write_bytes(self.state_file.with_suffix(".base"), self.base)
-        atomic.write_bytes(self.state_file, journal_state.dump(self.book, self.pos, extra))
+            atomic.write_bytes(state_file.with_suffix(".base"), self.base)
+        atomic.write_bytes(state_file, journal_state.dump(self.book, self.pos, extra))
 
     def _load_once(self) -> None:
         if self._loaded:

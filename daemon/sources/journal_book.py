@@ -9,26 +9,28 @@ through small helpers for tests. Balances are exact: ints stay ints, decimals ar
 from __future__ import annotations
 
 import decimal
-from collections import deque
+import json
+import zlib
+from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from msgspec import UNSET, Raw
 
 from daemon.model import Finding, finding
-from daemon.sources.journal_keys import KeyTable, key_hash
+from daemon.sources.journal_history import History
+from daemon.sources.journal_keys import KeyTable
 from daemon.sources.journal_parse import (
     FAST_ERRORS,
     INVALID,
     NON_FINITE,
     Corrupt,
     Parser,
-    raw_number,
 )
 
 EXACT = decimal.Context(prec=60, Emax=999_999, Emin=-999_999, traps=[
     decimal.InvalidOperation, decimal.Overflow, decimal.Inexact, decimal.DivisionByZero])
 MAX_NEW = 500  # event findings kept per drain; the rest are counted in `dropped`
-HISTORY = 16384  # recent balance changes kept to reconcile a lagging snapshot
 COUNTERS = ("lines", "events", "corrupt_lines", "oversized_lines", "invalid_fields",
             "non_finite", "duplicate_keys", "sequence_gaps", "missing_correlation",
             "approval_races", "orphan_decisions")
@@ -41,13 +43,14 @@ class Book:
                  request_type: str, decision_types: list[str]) -> None:
         self.parser, self.rel, self.max_line = parser, rel, max_line
         self.request_type, self.decision_types = request_type, frozenset(decision_types)
+        self.approval_types = self.decision_types | {request_type}
         self.balances: dict[Any, Any] = {}
         self.keys = KeyTable()
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.last_seq: int | None = None
         self.requested: set[Any] = set()
         self.decided: dict[Any, int] = {}
-        self.history: deque[tuple[int, Any, Any]] = deque(maxlen=HISTORY)
+        self.history = History()
         self.suspects: list[tuple[Any, int, int]] = []  # (key, line, offset) hash matches
         self.new: list[Finding] = []
         self.dropped = 0
@@ -64,65 +67,110 @@ class Book:
         out, self.new = self.new, []
         return out
 
-    def feed(self, lines: list[bytes], line_no: int, offset: int) -> None:
-        """Apply complete lines (without their `\\n`); `line_no`/`offset` are the first's."""
-        counts, balances, keys, parser = self.counts, self.balances, self.keys, self.parser
-        decode, slow, max_line = parser.decode, parser.slow, self.max_line
-        has = parser.paths
+    def feed(self, lines: list[bytes], line_no: int, offset: int,
+             body: bytes | None = None) -> None:
+        """Apply complete lines (without their `\\n`); `line_no`/`offset` are the first's.
+
+        `body` is the lines joined by `\\n` when the caller has it (saves a join)."""
+        if not lines:
+            return
+        body = b"\n".join(lines) if body is None else body
+        if self.parser.string_delta(body) is not None or max(map(len, lines)) > self.max_line:
+            for i, line in enumerate(lines):  # rare: per-line checks
+                self._feed_one(line, line_no + i, offset)
+                offset += len(line) + 1
+            return
+        self._feed_fast(lines, line_no, offset)
+
+    def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
+        if len(line) > self.max_line:
+            self.oversized(line_no, offset, len(line))
+        elif self.parser.string_delta(line) is not None:
+            self.counts["lines"] += 1
+            ev = self._slow(self.parser.slow, line, line_no, offset)
+            if ev is not None:
+                self._apply([ev], line_no, offset, [line])
+        else:
+            self._feed_fast([line], line_no, offset)
+
+    def _feed_fast(self, lines: list[bytes], line_no: int, offset: int) -> None:
+        try:
+            events = list(map(self.parser.decode, lines))
+        except FAST_ERRORS:
+            events = self._decode_each(lines, line_no, offset)
+        self.counts["lines"] += len(lines)
+        self._apply(events, line_no, offset, lines)
+
+    def _decode_each(self, lines: list[bytes], line_no: int, offset: int) -> list[Any]:
+        decode, slow, where = self.parser.decode, self.parser.slow, _Where(lines, offset)
+        events = []
+        for i, line in enumerate(lines):
+            try:
+                events.append(decode(line))
+            except FAST_ERRORS:
+                events.append(self._slow(slow, line, line_no + i, where.at(i)))
+        return events
+
+    def _apply(self, events: list[Any], line_no: int, offset: int, lines: list[bytes]) -> None:
+        """The hot loop: one pass over decoded events (None = not an event)."""
+        counts, balances, has = self.counts, self.balances, self.parser.paths
         seq_on, corr_on, appr_on = "s" in has, "c" in has, "t" in has and "r" in has
-        events = counts["events"]
-        missing = 0
-        history = self.history
+        appr = self.approval_types
+        where = _Where(lines, offset)
+        before = n = counts["events"]
+        missing, hashes = 0, []
+        crc, adler = zlib.crc32, zlib.adler32
         with decimal.localcontext(EXACT):
-            for line in lines:
-                size = len(line)
-                if size > max_line:
-                    self._oversized(line_no, offset, size)
-                else:
+            for i, ev in enumerate(events):
+                if ev is None:
+                    continue
+                n += 1
+                k = ev.k
+                if k.__class__ is Raw:
+                    hashes.append((adler(k) << 32 | crc(k)) or 1)
+                elif k is INVALID:
+                    self._invalid(line_no + i, where.at(i), "idempotency key is not a string")
+                if corr_on:
+                    c = ev.c
+                    if (c.__class__ is not str or not c) and (c is UNSET or c is None or c == ""):
+                        missing += 1
+                if seq_on:
+                    self._sequence(ev.s, line_no + i, where, i)
+                if appr_on:
+                    t = ev.t
+                    if t.__class__ is str and t in appr:
+                        self._approval(t, ev.r, line_no + i, where.at(i))
+                a, d = ev.a, ev.d
+                if d.__class__ is Decimal and (a.__class__ is str or a.__class__ is int):
                     try:
-                        ev = decode(line)
-                    except FAST_ERRORS:
-                        ev = self._slow(slow, line, line_no, offset)
-                    if ev is not None:
-                        events += 1
-                        key = ev.k
-                        if key is INVALID:
-                            self._invalid(line_no, offset, "idempotency key is not a string")
-                        elif key is not UNSET and not keys.add(key_hash(key)):
-                            self.suspects.append((key, line_no, offset))
-                        if corr_on:
-                            c = ev.c
-                            if c is UNSET or c is None or c == "":
-                                missing += 1
-                        if seq_on:
-                            self._sequence(ev.s, line_no, offset)
-                        if appr_on and ev.t.__class__ is str:
-                            self._approval(ev.t, ev.r, line_no, offset)
-                        acc, d = ev.a, ev.d
-                        if acc is not UNSET and d is not UNSET:
-                            if d.__class__ is Raw:
-                                d = raw_number(d)
-                            if acc is INVALID or d is INVALID or d is NON_FINITE:
-                                self._bad_delta(acc, d, line_no, offset)
-                            else:
-                                try:
-                                    balances[acc] = balances.get(acc, 0) + d
-                                except ArithmeticError:
-                                    self._bad_delta(acc, INVALID, line_no, offset)
-                                else:
-                                    history.append((events, acc, d))
-                offset += size + 1
-                line_no += 1
-        counts["lines"] += len(lines)
-        counts["events"] = events
+                        balances[a] = balances.get(a, 0) + d
+                    except ArithmeticError:
+                        self.history.unapplied.add(n)
+                        self._bad_delta(a, INVALID, line_no + i, where.at(i))
+                elif a is not UNSET and d is not UNSET:
+                    self._bad_delta(a, d, line_no + i, where.at(i))
+        counts["events"] = n
         counts["missing_correlation"] += missing
+        self.history.add(before, n, events)
+        if hashes:
+            self._keys(hashes, events, line_no, where)
+
+    def _keys(self, hashes: list[int], events: list[Any], line_no: int, where: _Where) -> None:
+        """Insert the key hashes of a batch; hash matches become suspects (exact re-check)."""
+        dups = set(self.keys.add_many(hashes))
+        j = 0
+        for i, ev in enumerate(events) if dups else ():
+            if ev is not None and ev.k.__class__ is Raw:
+                if j in dups:
+                    self.suspects.append((bytes(ev.k), line_no + i, where.at(i)))
+                j += 1
 
     def feed_slow(self, line: bytes, line_no: int, offset: int) -> None:
-        """Apply one line known to fail the fast path (invalid UTF-8): a corrupt line."""
+        """Apply one line through the slow path only (e.g. it has invalid UTF-8)."""
         self.counts["lines"] += 1
-        if self._slow(self.parser.slow, line, line_no, offset) is not None:
-            self.counts["lines"] -= 1
-            self.feed([line], line_no, offset)
+        ev = self._slow(self.parser.slow, line, line_no, offset)
+        if ev is not None:
+            self._apply([ev], line_no, offset, [line])
 
     def _slow(self, slow: Any, line: bytes, line_no: int, offset: int) -> Any:
         try:
@@ -162,16 +210,16 @@ class Book:
             self._invalid(line_no, offset, "delta is not an exact finite JSON number",
                           account=_text(acc))
 
-    def _sequence(self, seq: Any, line_no: int, offset: int) -> None:
+    def _sequence(self, seq: Any, line_no: int, where: _Where, i: int) -> None:
         if seq is UNSET:
             return
         if seq.__class__ is not int:
-            self._invalid(line_no, offset, "sequence is not an integer")
+            self._invalid(line_no, where.at(i), "sequence is not an integer")
             return
         last, self.last_seq = self.last_seq, seq
         if last is not None and seq != last + 1:
             self.counts["sequence_gaps"] += 1
-            self.emit("journal.sequence_gap", line_no, offset,
+            self.emit("journal.sequence_gap", line_no, where.at(i),
                       f"line {line_no}: sequence {seq} after {last}", sequence=seq,
                       previous=last)
 
@@ -197,24 +245,45 @@ class Book:
         """Report a confirmed duplicate idempotency key (`first` = its first line, offset)."""
         self.counts["duplicate_keys"] += 1
         where = f" (first at line {first[0]})" if first else ""
+        text = _key_text(key)
         self.emit("journal.duplicate_key", line_no, offset,
-                  f"idempotency key {key!r} seen again at line {line_no}{where}",
-                  key=_text(key), first_line=first[0] if first else None,
+                  f"idempotency key {text!r} seen again at line {line_no}{where}",
+                  key=text, first_line=first[0] if first else None,
                   first_offset=first[1] if first else None)
 
     def balances_at(self, events: int) -> dict[Any, Any] | None:
         """Balances after exactly `events` events, or None when that is out of history."""
-        history = self.history
-        if events > self.counts["events"] or (
-                len(history) == history.maxlen and history[0][0] - 1 > events):
+        if events > self.counts["events"] or events < self.history.start:
             return None
         out = dict(self.balances)
         with decimal.localcontext(EXACT):
-            for n, acc, d in reversed(history):
-                if n <= events:
-                    break
+            for acc, d in self.history.changes_after(events):
                 out[acc] = out[acc] - d
         return out
+
+
+class _Where:
+    """Byte offsets of a batch's lines, computed only when a finding needs one."""
+
+    __slots__ = ("_lines", "_offset", "_starts")
+
+    def __init__(self, lines: list[bytes], offset: int) -> None:
+        self._lines, self._offset = lines, offset
+        self._starts: list[int] | None = None
+
+    def at(self, i: int) -> int:
+        if self._starts is None:
+            self._starts = [self._offset, *accumulate((len(x) + 1 for x in self._lines),
+                                                      initial=self._offset)][1:]
+        return self._starts[i]
+
+
+def _key_text(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+    return _text(value)
 
 
 def _text(value: Any) -> Any:

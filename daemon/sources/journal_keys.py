@@ -1,92 +1,85 @@
-"""A compact set of idempotency keys: 64-bit hashes in one open-addressing table.
+"""A compact set of idempotency keys: 64-bit hashes in sorted numpy arrays (8 bytes per key).
 
-Python's `set` costs ~60-100 bytes per key; this table costs 8 bytes per slot at a load of at
-most 2/3, i.e. 12-24 bytes per key. A hash match is only a *suspect*: the caller re-checks the
-exact key text against the journal (see `journal_scan.find_first`) before reporting it.
-The hash is stable across processes (crc32 + adler32 of the UTF-8 key), so the table persists.
+Python's `set` costs 60-100 bytes per key, a history checker's classic memory blow-up. Here a
+batch of hashes is checked against a few sorted levels with `searchsorted` and then added as a
+new level; levels of similar size are merged (a small log-structured merge), so both the
+cost per key and the memory stay flat. A hash match is only a *suspect*: the caller re-checks
+the exact key text in the journal before reporting it. The hash (adler32 << 32 | crc32 of the
+key's raw JSON text) is stable across processes, so the store persists.
 """
 
 from __future__ import annotations
 
 import zlib
-from array import array
 
-_MIN_SLOTS = 1 << 10
+import numpy as np
+
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
-def key_hash(key: object) -> int:
-    """A stable non-zero 64-bit hash of a key (str, or int written as `#<digits>`)."""
-    data = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else f"#{key}".encode()
-    return ((zlib.crc32(data) << 32) | zlib.adler32(data)) or 1
+def key_hash(raw: bytes) -> int:
+    """The stable non-zero 64-bit hash of a key's raw JSON text."""
+    return ((zlib.adler32(raw) << 32) | zlib.crc32(raw)) or 1
 
 
 class KeyTable:
-    """Open addressing with linear probing over `array('Q')`; 0 marks an empty slot."""
+    """Sorted levels of unique uint64 hashes."""
 
-    __slots__ = ("_mask", "_slots", "count")
+    __slots__ = ("count", "levels")
 
-    def __init__(self, slots: int = _MIN_SLOTS) -> None:
-        size = _MIN_SLOTS
-        while size < slots:
-            size <<= 1
-        self._slots = array("Q", bytes(8 * size))
-        self._mask = size - 1
+    def __init__(self) -> None:
+        self.levels: list[np.ndarray] = []
         self.count = 0
 
-    def add(self, h: int) -> bool:
-        """Insert hash `h`; False when it was already present (a duplicate suspect)."""
-        t, mask = self._slots, self._mask
-        i = h & mask
-        while True:
-            v = t[i]
-            if v == 0:
-                t[i] = h
-                self.count += 1
-                if self.count * 3 > 2 * (mask + 1):
-                    self._grow()
-                return True
-            if v == h:
-                return False
-            i = (i + 1) & mask
+    def add_many(self, hashes: list[int]) -> list[int]:
+        """Add a batch; returns the indexes (in `hashes`) of values already seen before them."""
+        arr = np.array(hashes, dtype=np.uint64)
+        dup = np.zeros(len(arr), dtype=bool)
+        for level in self.levels:
+            at = np.minimum(np.searchsorted(level, arr), len(level) - 1)
+            dup |= level[at] == arr
+        order = np.argsort(arr, kind="stable")
+        ranked = arr[order]
+        dup[order[1:][ranked[1:] == ranked[:-1]]] = True
+        fresh = np.sort(arr[~dup])
+        if len(fresh):
+            self._push(fresh)
+        return np.flatnonzero(dup).tolist()
 
     def __contains__(self, h: int) -> bool:
-        t, mask = self._slots, self._mask
-        i = h & mask
-        while True:
-            v = t[i]
-            if v == 0:
-                return False
-            if v == h:
+        probe = np.array([h], dtype=np.uint64)
+        for level in self.levels:
+            at = min(int(np.searchsorted(level, probe)[0]), len(level) - 1)
+            if level[at] == probe[0]:
                 return True
-            i = (i + 1) & mask
+        return False
 
-    def _grow(self) -> None:
-        old = self._slots
-        self._slots = array("Q", bytes(16 * len(old)))
-        self._mask = 2 * len(old) - 1
-        self.count = 0
-        for h in old:
-            if h:
-                self.add(h)
+    def _push(self, fresh: np.ndarray) -> None:
+        self.levels.append(fresh)
+        self.count += len(fresh)
+        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
+            top = self.levels.pop()
+            self.levels[-1] = np.sort(np.concatenate((self.levels[-1], top)), kind="stable")
 
     @property
     def nbytes(self) -> int:
-        return len(self._slots) * 8
+        return sum(level.nbytes for level in self.levels)
 
     def to_bytes(self) -> bytes:
-        return self._slots.tobytes()
+        merged = np.sort(np.concatenate(self.levels)) if self.levels else _EMPTY
+        return merged.tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> KeyTable:
-        """Rebuild from `to_bytes` output; raises ValueError when the size is not a power of 2."""
-        size = len(data) // 8
-        if size < _MIN_SLOTS or size & (size - 1) or len(data) % 8:
-            raise ValueError("key table: bad size")
-        table = cls.__new__(cls)
-        table._slots = array("Q")
-        table._slots.frombytes(data)
-        table._mask = size - 1
-        table.count = sum(1 for h in table._slots if h)
+        """Rebuild from `to_bytes` output; raises ValueError when it is not sorted unique hashes."""
+        if len(data) % 8:
+            raise ValueError("key table: size is not a multiple of 8")
+        arr = np.frombuffer(data, dtype=np.uint64).copy()
+        if len(arr) > 1 and not bool(np.all(arr[1:] > arr[:-1])):
+            raise ValueError("key table: not sorted unique hashes")
+        table = cls()
+        if len(arr):
+            table.levels, table.count = [arr], len(arr)
         return table
 
     def copy(self) -> KeyTable:

@@ -9,6 +9,7 @@ an event, or a corrupt line with its reason. Both paths yield the same `Flat` vi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -73,21 +74,10 @@ class Fields:
                 if name}
 
 
-_TYPES: dict[str, Any] = {"a": str | int, "d": Raw, "k": str | int}
-
-
-def raw_number(raw: Raw) -> Any:
-    """The exact value of a raw JSON value: int, Decimal, or INVALID when not a number."""
-    text = bytes(raw)
-    first = text[0]
-    if first != 45 and not 48 <= first <= 57:
-        return INVALID
-    if b"." in text or b"e" in text or b"E" in text:
-        return Decimal(text.decode("ascii"))
-    try:
-        return int(text)
-    except ValueError:  # more digits than int() accepts
-        return INVALID
+# msgspec decodes a JSON number into Decimal from its text (exact). It also accepts a JSON
+# *string* there, so lines where the delta is a string are sent to the slow path by the caller
+# (`string_delta`). The key is kept as its raw JSON text: hashing needs no decoding.
+_TYPES: dict[str, Any] = {"a": str | int, "d": Decimal, "k": Raw}
 
 
 class Parser:
@@ -100,6 +90,8 @@ class Parser:
         self.struct = _build(self.paths) if self.flat else _build_nested(self.paths)
         self._decoder = msgspec.json.Decoder(self.struct)
         self.decode = self._decoder.decode if self.flat else self._decode_nested
+        last = re.escape(self.paths["d"][-1].encode()) if "d" in self.paths else b"(?!)"
+        self.string_delta = re.compile(rb'"' + last + rb'"\s*:\s*"').search
 
     def _decode_nested(self, line: bytes) -> Flat:
         obj = self._decoder.decode(line)
@@ -109,9 +101,10 @@ class Parser:
         """Classify a line the fast path refused; raises Corrupt when it is not an event."""
         obj = parse_object(line)
         values = {role: _dig(obj, path) for role, path in self.paths.items()}
-        for role in ("a", "k"):
-            if role in values and not _is_id(values[role]):
-                values[role] = INVALID
+        if "a" in values and not _is_id(values["a"]):
+            values["a"] = INVALID
+        if "k" in values:
+            values["k"] = _raw_key(values["k"])
         if "d" in values:
             values["d"] = _number(values["d"])
         return Flat(**values)
@@ -139,12 +132,18 @@ def _is_id(value: Any) -> bool:
         isinstance(value, int) and not isinstance(value, bool))
 
 
+def _raw_key(value: Any) -> Any:
+    if value is UNSET or not _is_id(value):
+        return value if value is UNSET else INVALID
+    return Raw(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
 def _number(value: Any) -> Any:
     if value is UNSET or value is NON_FINITE:
         return value
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return INVALID
-    return value
+    return Decimal(value)
 
 
 def _dig(obj: Any, path: tuple[str, ...]) -> Any:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from msgspec import Raw
+
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_parse import FAST_ERRORS, Corrupt, Parser
 
@@ -74,7 +76,7 @@ def _lines(data: bytes, pos: Position, book: Book) -> bytes:
     body = data[:end]
     lines = body.split(b"\n")
     if body.isascii():
-        book.feed(lines, pos.lines + 1, pos.offset)
+        book.feed(lines, pos.lines + 1, pos.offset, body)
     else:
         _feed_checked(lines, pos, book)
     pos.lines += len(lines)
@@ -127,11 +129,12 @@ def crc_of(fh: IO[bytes], start: int, end: int, crc: int = 0, chunk: int = CHUNK
     return crc
 
 
-def find_first(fh: IO[bytes], parser: Parser, keys: set[Any], limit: int,
-               chunk: int = CHUNK) -> dict[Any, tuple[int, int]]:
-    """The first (line, offset) of each key among the complete lines before byte `limit`."""
+def find_first(fh: IO[bytes], parser: Parser, keys: set[bytes], limit: int,
+               chunk: int = CHUNK) -> dict[bytes, tuple[int, int]]:
+    """The first (line, offset) of each raw key among the complete lines before `limit`.
+
+    A chunk is decoded only when it contains one of the keys' exact text."""
     found: dict[Any, tuple[int, int]] = {}
-    needles = {_needle(k) for k in keys}
     pos, buf = Position(), b""
     fh.seek(0)
     while len(found) < len(keys) and pos.offset < limit:
@@ -144,7 +147,7 @@ def find_first(fh: IO[bytes], parser: Parser, keys: set[Any], limit: int,
             buf = data
             continue
         body = data[:end]
-        if None in needles or any(n in body for n in needles):
+        if any(key in body for key in keys):
             _first_in(body, pos, parser, keys, found)
         pos.lines += body.count(b"\n") + 1
         pos.offset += end + 1
@@ -152,8 +155,8 @@ def find_first(fh: IO[bytes], parser: Parser, keys: set[Any], limit: int,
     return found
 
 
-def _first_in(body: bytes, pos: Position, parser: Parser, keys: set[Any],
-              found: dict[Any, tuple[int, int]]) -> None:
+def _first_in(body: bytes, pos: Position, parser: Parser, keys: set[bytes],
+              found: dict[bytes, tuple[int, int]]) -> None:
     offset = pos.offset
     for i, line in enumerate(body.split(b"\n")):
         try:
@@ -163,13 +166,7 @@ def _first_in(body: bytes, pos: Position, parser: Parser, keys: set[Any],
                 key = parser.slow(line).k
             except Corrupt:
                 key = None
+        key = bytes(key) if key.__class__ is Raw else None
         if key in keys and key not in found:
             found[key] = (pos.lines + 1 + i, offset)
         offset += len(line) + 1
-
-
-def _needle(key: Any) -> bytes | None:
-    text = key if isinstance(key, str) else str(key)
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return text.encode()
-    return None

@@ -26,7 +26,7 @@ def dump(book: Book, pos: Position, extra: dict[str, Any]) -> bytes:
         "balances": [[acc, _num(v)] for acc, v in book.balances.items()],
         "last_seq": book.last_seq, "requested": list(book.requested),
         "decided": list(book.decided.items()),
-        "history": [[n, acc, _num(d)] for n, acc, d in book.history], "extra": extra,
+        "history": book.history.dump(), "extra": extra,
     }
     return orjson.dumps(header) + b"\n" + book.keys.to_bytes()
 
@@ -55,8 +55,7 @@ def _fill(book: Book, h: dict[str, Any], keys: bytes) -> None:
     book.last_seq = h["last_seq"]
     book.requested = {_key(r) for r in h["requested"]}
     book.decided = {_key(r): int(line) for r, line in h["decided"]}
-    book.history.clear()
-    book.history.extend((int(n), _key(acc), _parse(d)) for n, acc, d in h["history"])
+    book.history.load(h["history"], book.counts["events"])
     book.keys = KeyTable.from_bytes(keys)
 
 
