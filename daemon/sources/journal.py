@@ -15,7 +15,6 @@ from 0, the books carry on. Otherwise the journal was replaced: `journal.rewritt
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -135,17 +134,27 @@ class JournalSource:
             self._swap(new, ident)  # the same history under a new inode
             return []
         old = self.fh or self._find_rotated()
-        if old is not None and os.fstat(old.fileno()).st_nlink > 0 and self._marks_ok(old):
-            self._read(old, full=False)
-            self._confirm(self.book, old)
-            self.base = journal_state.dump(self.book, self.pos, {})
-            self.rotations += 1
-            self._swap(new, ident)
-            self.pos = Position()
-            self.marks = {}
-            return []
+        try:
+            rotated = old is not None and os.fstat(old.fileno()).st_nlink > 0 and self._marks_ok(
+                old)
+            if rotated:
+                assert old is not None
+                self._finish(old)
+        finally:
+            if old is not None and old is not self.fh:
+                old.close()
         self._swap(new, ident)
+        if rotated:
+            self.pos, self.marks = Position(), {}
+            return []
         return self._rewritten("replaced by a new file", keep_fh=True)
+
+    def _finish(self, old: IO[bytes]) -> None:
+        """Read the rest of a rotated file, then keep the books as the base of the next one."""
+        self._read(old, full=False)
+        self._confirm(self.book, old)
+        self.base = journal_state.dump(self.book, self.pos, {})
+        self.rotations += 1
 
     def _covers(self, fh: IO[bytes]) -> bool:
         return os.fstat(fh.fileno()).st_size >= self.pos.offset
@@ -158,11 +167,14 @@ class JournalSource:
         """After a restart: the old journal renamed beside the new one (same inode)."""
         if self.ident is None or not self.pos.offset:
             return None
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(self.path.parent):
-                st = entry.stat(follow_symlinks=False)
-                if (st.st_dev, st.st_ino) == self.ident and entry.name != self.path.name:
-                    return open(entry.path, "rb")
+        try:
+            with os.scandir(self.path.parent) as entries:
+                for entry in entries:
+                    st = entry.stat(follow_symlinks=False)
+                    if (st.st_dev, st.st_ino) == self.ident and entry.name != self.path.name:
+                        return open(entry.path, "rb")
+        except OSError:
+            return None
         return None
 
     def _rewritten(self, reason: str, *, keep_fh: bool = False) -> list[Finding]:

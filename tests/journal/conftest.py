@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ class Tree:
         with self.journal.open("ab") as fh:
             for item in items:
                 fh.write(item if isinstance(item, bytes) else line(item))
+        now = self.clock.time()  # file times follow the injected clock
+        os.utime(self.journal, (now, now))
 
     def events(self, start: int, stop: int, **kw: Any) -> None:
         self.append(*(event(n, **kw) for n in range(start, stop)))
