@@ -42,7 +42,8 @@ def generate(path: Path, n: int, seed: int = 7, start: int = 0) -> None:
                 rows.append(
                     f'{{"event_id":"evt-{i:012d}","event_type":"credit.granted",'
                     f'"agent_id":"agent-{rnd.randrange(1000):04d}","delta":{cents // 100}.'
-                    f'{cents % 100:02d},"idempotency_key":"idem-{i:012d}-{rnd.getrandbits(32):08x}",'
+                    f'{cents % 100:02d},'
+                    f'"idempotency_key":"idem-{i:012d}-{rnd.getrandbits(32):08x}",'
                     f'"correlation_id":"corr-{rnd.getrandbits(48):012x}",'
                     f'"timestamp":"2026-01-13T10:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}.'
                     f'{i % 1000:03d}Z","source":"billing-worker-{i % 7}","schema":1}}\n')

@@ -22,6 +22,15 @@ def key_hash(raw: bytes) -> int:
     return ((zlib.adler32(raw) << 32) | zlib.crc32(raw)) or 1
 
 
+def hash_many(raws: list[bytes]) -> np.ndarray:
+    """`key_hash` of many keys, computed by C loops."""
+    high = np.fromiter(map(zlib.adler32, raws), dtype=np.uint64, count=len(raws))
+    low = np.fromiter(map(zlib.crc32, raws), dtype=np.uint64, count=len(raws))
+    out = (high << np.uint64(32)) | low
+    out[out == 0] = 1
+    return out
+
+
 class KeyTable:
     """Sorted levels of unique uint64 hashes."""
 
@@ -31,17 +40,19 @@ class KeyTable:
         self.levels: list[np.ndarray] = []
         self.count = 0
 
-    def add_many(self, hashes: list[int]) -> list[int]:
+    def add_many(self, hashes: list[int] | np.ndarray) -> list[int]:
         """Add a batch; returns the indexes (in `hashes`) of values already seen before them."""
-        arr = np.array(hashes, dtype=np.uint64)
-        dup = np.zeros(len(arr), dtype=bool)
-        for level in self.levels:
-            at = np.minimum(np.searchsorted(level, arr), len(level) - 1)
-            dup |= level[at] == arr
+        arr = np.asarray(hashes, dtype=np.uint64)
         order = np.argsort(arr, kind="stable")
-        ranked = arr[order]
-        dup[order[1:][ranked[1:] == ranked[:-1]]] = True
-        fresh = np.sort(arr[~dup])
+        ranked = arr[order]  # sorted queries make searchsorted cache-friendly
+        seen = np.zeros(len(arr), dtype=bool)
+        for level in self.levels:
+            at = np.minimum(np.searchsorted(level, ranked), len(level) - 1)
+            seen |= level[at] == ranked
+        seen[1:] |= ranked[1:] == ranked[:-1]
+        dup = np.zeros(len(arr), dtype=bool)
+        dup[order] = seen
+        fresh = ranked[~seen]
         if len(fresh):
             self._push(fresh)
         return np.flatnonzero(dup).tolist()
