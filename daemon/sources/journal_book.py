@@ -15,6 +15,7 @@ from itertools import accumulate
 from operator import attrgetter
 from typing import Any
 
+import msgspec
 from msgspec import UNSET, Raw
 
 from daemon.model import Finding, finding
@@ -26,6 +27,7 @@ from daemon.sources.journal_parse import (
     NON_FINITE,
     Corrupt,
     Parser,
+    raw_number,
 )
 
 EXACT = decimal.Context(prec=60, Emax=999_999, Emin=-999_999, traps=[
@@ -75,7 +77,7 @@ class Book:
         if not lines:
             return
         body = b"\n".join(lines) if body is None else body
-        if self.parser.string_delta(body) is not None or max(map(len, lines)) > self.max_line:
+        if max(map(len, lines)) > self.max_line:
             for i, line in enumerate(lines):  # rare: per-line checks
                 self._feed_one(line, line_no + i, offset)
                 offset += len(line) + 1
@@ -85,11 +87,6 @@ class Book:
     def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
         if len(line) > self.max_line:
             self.oversized(line_no, offset, len(line))
-        elif self.parser.string_delta(line) is not None:
-            self.counts["lines"] += 1
-            ev = self._slow(self.parser.slow, line, line_no, offset)
-            if ev is not None:
-                self._apply([ev], line_no, offset, [line])
         else:
             self._feed_fast([line], line_no, offset)
 
@@ -120,9 +117,10 @@ class Book:
             return False
         keys = list(map(_GET_K, events))
         accounts = list(map(_GET_A, events))
-        deltas = list(map(_GET_D, events))
-        if (set(map(type, keys)) != _RAW or set(map(type, deltas)) != _DECIMAL
-                or not set(map(type, accounts)) <= _IDS):
+        if set(map(type, keys)) != _RAW or not set(map(type, accounts)) <= _IDS:
+            return False
+        deltas = _decimals(list(map(_GET_D, events)))
+        if deltas is None:
             return False
         approvals = self._approvals_in(events)
         if approvals is None:
@@ -138,7 +136,7 @@ class Book:
         where = _Where(lines, offset)
         for i in approvals:
             self._approval(events[i].t, events[i].r, line_no + i, where.at(i))
-        self.history.add(before, before + len(events), events)
+        self.history.add(before, accounts, deltas)
         self._keys(hashes, events, line_no, where)
         return True
 
@@ -174,7 +172,7 @@ class Book:
         appr = self.approval_types
         where = _Where(lines, offset)
         before = n = counts["events"]
-        missing, hashes = 0, []
+        missing, hashes, accounts, deltas = 0, [], [], []
         with decimal.localcontext(EXACT):
             for i, ev in enumerate(events):
                 if ev is None:
@@ -196,6 +194,10 @@ class Book:
                     if t.__class__ is str and t in appr:
                         self._approval(t, ev.r, line_no + i, where.at(i))
                 a, d = ev.a, ev.d
+                if d.__class__ is Raw:
+                    d = raw_number(d)
+                accounts.append(a)
+                deltas.append(d)
                 if d.__class__ is Decimal and (a.__class__ is str or a.__class__ is int):
                     try:
                         balances[a] = balances.get(a, 0) + d
@@ -206,7 +208,7 @@ class Book:
                     self._bad_delta(a, d, line_no + i, where.at(i))
         counts["events"] = n
         counts["missing_correlation"] += missing
-        self.history.add(before, n, events)
+        self.history.add(before, accounts, deltas)
         if hashes:
             self._keys(hash_many(hashes), events, line_no, where)
 
@@ -318,7 +320,22 @@ class Book:
 
 
 _GET_A, _GET_D, _GET_K, _GET_C, _GET_T = (attrgetter(r) for r in "adkct")
-_RAW, _DECIMAL, _IDS = {Raw}, {Decimal}, {str, int}
+_RAW, _IDS = {Raw}, {str, int}
+_DECIMALS = msgspec.json.Decoder(list[Decimal]).decode
+
+
+def _decimals(raws: list[Any]) -> list[Decimal] | None:
+    """All raw deltas of a batch as exact Decimals in one C call; None unless all are numbers."""
+    if set(map(type, raws)) != _RAW:
+        return None
+    joined = b",".join(raws)
+    if b'"' in joined:  # a string delta (msgspec would accept it as a Decimal)
+        return None
+    try:
+        out = _DECIMALS(b"[" + joined + b"]")
+    except FAST_ERRORS:
+        return None
+    return out if len(out) == len(raws) else None
 
 
 class _Where:

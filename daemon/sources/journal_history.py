@@ -15,63 +15,54 @@ from typing import Any
 KEEP = 16384
 
 
-def applied(ev: Any) -> bool:
-    """Whether the hot loop applies this event's delta (same test as `Book._apply`)."""
-    return ev is not None and ev.d.__class__ is Decimal and (
-        ev.a.__class__ is str or ev.a.__class__ is int)
+def applied(a: Any, d: Any) -> bool:
+    """Whether the book applies this delta (same test as `Book._apply`)."""
+    return d.__class__ is Decimal and (a.__class__ is str or a.__class__ is int)
 
 
 class History:
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = keep
-        self.batches: deque[tuple[int, int, list[Any]]] = deque()  # (n before, n after, events)
+        # (events before the batch, its accounts, its deltas): one entry per event
+        self.batches: deque[tuple[int, list[Any], list[Any]]] = deque()
         self.start = 0  # changes after event `start` are all kept
         self.unapplied: set[int] = set()  # event numbers whose addition was refused
 
-    def add(self, before: int, after: int, events: list[Any]) -> None:
-        if after == before:
+    def add(self, before: int, accounts: list[Any], deltas: list[Any]) -> None:
+        if not accounts:
             return
-        self.batches.append((before, after, events))
+        self.batches.append((before, accounts, deltas))
+        after = before + len(accounts)
         while len(self.batches) > 1 and after - self.batches[1][0] >= self.keep:
-            self.start = self.batches.popleft()[1]
+            self.batches.popleft()
+            self.start = self.batches[0][0]
 
     def changes_after(self, n: int) -> Iterator[tuple[Any, Decimal]]:
-        for before, after, events in reversed(self.batches):
-            if after <= n:
-                return
-            number = after
-            for ev in reversed(events):
-                if ev is None:
-                    continue
-                if number > n and applied(ev) and number not in self.unapplied:
-                    yield ev.a, ev.d
+        for before, accounts, deltas in reversed(self.batches):
+            number = before + len(accounts)
+            for a, d in zip(reversed(accounts), reversed(deltas), strict=True):
+                if number <= n:
+                    return
+                if applied(a, d) and number not in self.unapplied:
+                    yield a, d
                 number -= 1
-            if before <= n:
-                return
 
     def dump(self) -> dict[str, Any]:
         changes = []
-        for before, _after, events in self.batches:
-            number = before
-            for ev in events:
-                if ev is None:
-                    continue
-                number += 1
-                if applied(ev) and number not in self.unapplied:
-                    changes.append([number, ev.a, str(ev.d)])
+        for before, accounts, deltas in self.batches:
+            for number, a, d in zip(range(before + 1, before + 1 + len(accounts)), accounts,
+                                    deltas, strict=True):
+                if applied(a, d) and number not in self.unapplied:
+                    changes.append([number, a, str(d)])
         return {"start": self.start, "changes": changes}
 
     def load(self, data: dict[str, Any], events: int) -> None:
         """Restore from `dump`; `events` is the book's event count."""
-        from daemon.sources.journal_parse import Flat
-
         self.batches.clear()
         self.start = int(data["start"])
         last = self.start
         for number, account, delta in data["changes"]:
             number = int(number)
-            if number > last:
-                self.batches.append((number - 1, number, [Flat(a=account, d=Decimal(delta))]))
+            if last < number <= events:
+                self.batches.append((number - 1, [account], [Decimal(delta)]))
                 last = number
-        if last < events:
-            self.batches.append((last, events, []))

@@ -1,15 +1,14 @@
 """Parse one journal line into the few fields burnin reads (pure; table-tested).
 
 Fast path: msgspec decodes the line into a generated Struct holding only the configured fields
-(the delta as `Raw`, so its exact text is kept). Any line the fast path refuses goes through the
-slow path (stdlib json, which also accepts Python's `NaN`/`Infinity` tokens) that classifies it:
-an event, or a corrupt line with its reason. Both paths yield the same `Flat` view.
+(the delta and key as `Raw`, so their exact text is kept). Any line the fast path refuses goes
+through the slow path (stdlib json, which also accepts Python's `NaN`/`Infinity` tokens) that
+classifies it: an event, or a corrupt line with its reason. Both paths yield the same `Flat` view.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -74,10 +73,18 @@ class Fields:
                 if name}
 
 
-# msgspec decodes a JSON number into Decimal from its text (exact). It also accepts a JSON
-# *string* there, so lines where the delta is a string are sent to the slow path by the caller
-# (`string_delta`). The key is kept as its raw JSON text: hashing needs no decoding.
-_TYPES: dict[str, Any] = {"a": str | int, "d": Decimal, "k": Raw}
+# The delta and the key are kept as raw JSON text: the delta is turned into an exact Decimal
+# (a whole batch at once by the book), the key is hashed without decoding.
+_TYPES: dict[str, Any] = {"a": str | int, "d": Raw, "k": Raw}
+
+
+def raw_number(raw: Raw) -> Any:
+    """The exact Decimal of a raw JSON number, or INVALID when the value is not a number."""
+    text = bytes(raw)
+    first = text[:1]
+    if first != b"-" and not first.isdigit():
+        return INVALID
+    return Decimal(text.decode("ascii"))
 
 
 class Parser:
@@ -90,8 +97,6 @@ class Parser:
         self.struct = _build(self.paths) if self.flat else _build_nested(self.paths)
         self._decoder = msgspec.json.Decoder(self.struct)
         self.decode = self._decoder.decode if self.flat else self._decode_nested
-        last = re.escape(self.paths["d"][-1].encode()) if "d" in self.paths else b"(?!)"
-        self.string_delta = re.compile(rb'"' + last + rb'"\s*:\s*"').search
 
     def _decode_nested(self, line: bytes) -> Flat:
         obj = self._decoder.decode(line)

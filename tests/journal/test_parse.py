@@ -15,6 +15,7 @@ from daemon.sources.journal_parse import (
     Fields,
     Parser,
     parse_object,
+    raw_number,
 )
 
 DEFAULT = Fields("agent_id", "delta", "idempotency_key", "correlation_id", "event_type", "",
@@ -24,12 +25,13 @@ DEFAULT = Fields("agent_id", "delta", "idempotency_key", "correlation_id", "even
 def view(line: bytes, fields: Fields = DEFAULT):
     """Decode like the book does: fast path, else slow path."""
     parser = Parser(fields)
-    if parser.string_delta(line) is None:
-        try:
-            return parser.decode(line)
-        except FAST_ERRORS:
-            pass
-    return parser.slow(line)
+    try:
+        ev = parser.decode(line)
+    except FAST_ERRORS:
+        return parser.slow(line)
+    if isinstance(ev.d, Raw):
+        ev.d = raw_number(ev.d)
+    return ev
 
 
 @pytest.mark.parametrize(("line", "delta"), [
