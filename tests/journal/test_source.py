@@ -262,3 +262,24 @@ async def test_fifty_megabyte_line_is_skipped_with_bounded_memory(tree: Tree) ->
     tracemalloc.stop()
     assert codes(out.findings) == ["journal.oversized_line"] and out.metrics["events"] == 4
     assert peak < 12 << 20
+
+
+async def test_lagging_snapshot_reconciles_after_restart(tree: Tree) -> None:
+    """The recent history survives a restart, so a lagging snapshot still reconciles."""
+    env = tree.env()
+    tree.events(0, 5, delta=2)
+    await position(tree, env)
+    env.sources.get("journal").save()
+    tree.snapshot({"balances": {"a1": 8}, "event_count": 4})
+    assert (await position(tree, tree.env())).findings == []
+
+
+async def test_state_of_another_config_is_discarded(tree: Tree) -> None:
+    """A state saved under different journal settings is not reused."""
+    env = tree.env()
+    tree.events(0, 3)
+    await position(tree, env)
+    env.sources.get("journal").save()
+    other = tree.env(journal={"account_field": "owner"})
+    out = await position(tree, other)
+    assert out.metrics["events"] == 3 and out.metrics["accounts"] == 0
