@@ -283,3 +283,17 @@ async def test_state_of_another_config_is_discarded(tree: Tree) -> None:
     other = tree.env(journal={"account_field": "owner"})
     out = await position(tree, other)
     assert out.metrics["events"] == 3 and out.metrics["accounts"] == 0
+
+
+async def test_journal_that_is_a_folder_is_unavailable(tree: Tree) -> None:
+    """A folder where the journal should be is source.unavailable, not a crash."""
+    tree.journal.unlink()
+    tree.journal.mkdir()
+    assert codes((await position(tree)).findings) == ["source.unavailable"]
+
+
+async def test_crlf_line_endings_are_events(tree: Tree) -> None:
+    """Lines ending in \\r\\n are read as events."""
+    tree.append(json.dumps(event(1)).encode() + b"\r\n")
+    out = await position(tree)
+    assert out.findings == [] and out.metrics["events"] == 1
