@@ -1,0 +1,226 @@
+"""Journal benchmarks: full replay vs a msgspec floor and jq; incremental check; peak RSS.
+
+    python bench/bench_journal.py [--quick]
+
+Generates `bench/data/journal_<n>.jsonl` (~230 bytes per event, 1,000 accounts) once, runs
+each measurement in a fresh child process (so peak RSS is that measurement's own), and writes
+`bench/results/journal.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+DATA = HERE / "data"
+RESULTS = HERE / "results" / "journal.md"
+JQ_EVENTS = 200_000
+APPEND = 10_000
+
+
+def generate(path: Path, n: int, seed: int = 7, start: int = 0) -> None:
+    """Append `n` healthy events (~230 bytes each) to `path`."""
+    rnd = random.Random(seed + start)
+    with path.open("ab") as fh:
+        for base in range(start, start + n, 10_000):
+            rows = []
+            for i in range(base, min(base + 10_000, start + n)):
+                cents = rnd.randint(1, 50_000)
+                rows.append(
+                    f'{{"event_id":"evt-{i:012d}","event_type":"credit.granted",'
+                    f'"agent_id":"agent-{rnd.randrange(1000):04d}","delta":{cents // 100}.'
+                    f'{cents % 100:02d},'
+                    f'"idempotency_key":"idem-{i:012d}-{rnd.getrandbits(32):08x}",'
+                    f'"correlation_id":"corr-{rnd.getrandbits(48):012x}",'
+                    f'"timestamp":"2026-01-13T10:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}.'
+                    f'{i % 1000:03d}Z","source":"billing-worker-{i % 7}","schema":1}}\n')
+            fh.write("".join(rows).encode())
+
+
+def dataset(n: int) -> Path:
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"journal_{n}.jsonl"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        generate(tmp, n)
+        tmp.rename(path)
+    return path
+
+
+# ------------------------------------------------------------------ child measurements
+
+def child_floor(path: str) -> dict[str, float]:
+    import msgspec
+
+    decode = msgspec.json.Decoder().decode
+    balances: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with open(path, "rb") as fh:
+        for line in fh:
+            ev = decode(line)
+            acc = ev["agent_id"]
+            balances[acc] = balances.get(acc, 0.0) + ev["delta"]
+    return {"seconds": time.perf_counter() - t0, "accounts": len(balances)}
+
+
+def _env(root: Path, state_dir: Path | None):  # type: ignore[no-untyped-def]
+    import structlog
+
+    from daemon.checks.base import Env
+    from daemon.clock import SystemClock
+    from daemon.config import load_config
+    from daemon.sources.registry import SourceHub
+
+    cfg = load_config(None, root=str(root), overrides={"journal": {"path": "journal.jsonl",
+                                                                   "snapshot": ""}})
+    hub = SourceHub()
+    env = Env(cfg=cfg, clock=SystemClock(), sources=hub, log=structlog.get_logger(),
+              oneshot=state_dir is None, state_dir=state_dir)
+    hub.bind(env)
+    return env
+
+
+def _root_with(path: str) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="bench-journal-"))
+    os.symlink(os.path.abspath(path), root / "journal.jsonl")
+    return root
+
+
+def child_replay(path: str) -> dict[str, float]:
+    env = _env(_root_with(path), None)
+    src = env.sources.get("journal")
+    t0 = time.perf_counter()
+    out = src.advance(time.time())
+    return {"seconds": time.perf_counter() - t0, "events": out.metrics["events"],
+            "findings": len(out.findings), "keys_table_bytes": out.metrics["keys_table_bytes"]}
+
+
+def child_incremental(path: str) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix="bench-journal-"))
+    shutil.copyfile(path, root / "journal.jsonl")
+    env = _env(root, root / "state")
+    src = env.sources.get("journal")
+    src.advance(time.time())
+    events = src.book.counts["events"]
+    generate(root / "journal.jsonl", APPEND, seed=99, start=events)
+    t0 = time.perf_counter()
+    out = src.advance(time.time())
+    seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    src.save()
+    save_s = time.perf_counter() - t1
+    shutil.rmtree(root)
+    return {"seconds": seconds, "new_events": out.metrics["events"] - events,
+            "findings": len(out.findings), "save_seconds": save_s}
+
+
+CHILDREN = {"floor": child_floor, "replay": child_replay, "incremental": child_incremental}
+
+
+def run_child(kind: str, path: Path) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_jq(path: Path, n: int) -> float | None:
+    jq = shutil.which("jq")
+    if jq is None:
+        return None
+    sub = DATA / f"journal_{n}_head.jsonl"
+    if not sub.exists():
+        with path.open("rb") as src, sub.open("wb") as dst:
+            for _ in range(n):
+                dst.write(src.readline())
+    t0 = time.perf_counter()
+    subprocess.run([jq, "-n", "reduce inputs as $e ({}; .[$e.agent_id] += $e.delta)", str(sub)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t0) / n
+
+
+# ------------------------------------------------------------------ report
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="100k events instead of 1M")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        result = CHILDREN[args.child[0]](args.child[1])
+        result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    n = 100_000 if args.quick else 1_000_000
+    path = dataset(n)
+    floor = min((run_child("floor", path) for _ in range(2)), key=lambda r: r["seconds"])
+    replay = min((run_child("replay", path) for _ in range(2)), key=lambda r: r["seconds"])
+    inc = run_child("incremental", path)
+    jq = run_jq(path, min(JQ_EVENTS, n))
+    write_report(n, path, floor, replay, inc, jq, " --quick" if args.quick else "")
+
+
+def write_report(n: int, path: Path, floor: dict, replay: dict, inc: dict, jq: float | None,
+                 flag: str) -> None:
+    per_event = replay["seconds"] / n
+    ratio = replay["seconds"] / floor["seconds"]
+    jq_x = jq / per_event if jq else None
+    ok = lambda cond: "met" if cond else "NOT met"  # noqa: E731
+    rows = [
+        ("full replay (burnin check path), s", f"{replay['seconds']:.2f}", ""),
+        ("floor: msgspec decode + float sum, s", f"{floor['seconds']:.2f}", ""),
+        ("replay / floor", f"{ratio:.2f}x", f"<= 1.5x: {ok(ratio <= 1.5)}"),
+        ("replay per event, us", f"{per_event * 1e6:.2f}", ""),
+        ("jq reduce per event (200k events), us",
+         f"{jq * 1e6:.2f}" if jq else "jq missing", ""),
+        ("speed-up vs jq", f"{jq_x:.0f}x" if jq_x else "-",
+         f">= 30x: {ok(jq_x is not None and jq_x >= 30)}"),
+        (f"incremental check after +{APPEND:,} events, ms", f"{inc['seconds'] * 1e3:.1f}",
+         f"<= 100 ms: {ok(inc['seconds'] <= 0.1)}"),
+        ("  state save after it (key table + books, fsync), ms",
+         f"{inc['save_seconds'] * 1e3:.1f}", "(rule.save(), not part of the check)"),
+        ("peak RSS, replay child, MB", f"{replay['maxrss_mb']:.0f}",
+         f"<= 120 MB: {ok(replay['maxrss_mb'] <= 120)}"),
+        ("peak RSS, floor child, MB", f"{floor['maxrss_mb']:.0f}", ""),
+        ("key table, bytes per event", f"{replay['keys_table_bytes'] / n:.1f}", "~16"),
+    ]
+    size_mb = path.stat().st_size / 1e6
+    lines = [
+        "## journal", "",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores (shared), "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- command: `python bench/bench_journal.py{flag}`",
+        f"- data: {n:,} events, {size_mb:.0f} MB, 1,000 accounts (generated, `bench/data/`)",
+        "- each figure is the best of 2 runs in a fresh child process (jq: 1 run)", "",
+        "| measure | value | target |", "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows], "",
+        "Notes: the floor decodes each line into a dict and adds floats; the replay also keeps",
+        "exact Decimal balances, hashes and de-duplicates every idempotency key (numpy, 8 bytes",
+        "per key), counts missing correlation ids, tracks approvals, checks UTF-8, fingerprints",
+        "every byte (crc32) and keeps the recent history for snapshot reconciliation. Clean",
+        "batches take a vectorised path (one msgspec call per batch for the deltas, C-level",
+        "maps); what is left is one Python-level dict update per event for the balances.",
+        "The incremental check is the daemon's position pass (new bytes only); the state save",
+        "that follows it is done by `Rule.save()` after the run.", "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Rule `journal_position` (check "position"): the journal's new bytes, every 10 minutes.
+
+Returns the events first seen in the new bytes (corrupt, oversized and invalid lines,
+duplicate keys, sequence gaps, non-finite deltas, approval races, orphan decisions) and the
+conditions that hold now (negative balances, missing correlation ids, torn tail, snapshot
+drift or corruption, source unavailable). Publishes `status.metrics["journal"]`.
+"""
+
+from __future__ import annotations
+
+from daemon.checks.base import Rule, Tick
+from daemon.checks.registry import register
+from daemon.model import Finding
+
+
+@register
+class JournalPosition(Rule):
+    name = "journal_position"
+    check = "position"
+
+    async def run(self, tick: Tick) -> list[Finding]:
+        outcome = await self.env.sources.get("journal").position(tick.now)
+        tick.metric("journal", outcome.metrics)
+        return outcome.findings
+
+    def save(self) -> None:
+        self.env.sources.get("journal").save()

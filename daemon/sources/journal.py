@@ -1,0 +1,376 @@
+"""The shared `journal` source: the incremental replay of the credit journal (SPEC §2, §3).
+
+`position(now)` reads only the bytes appended since the last run; `integrity(now)` replays the
+file from byte 0 up to the incremental offset and compares. Both run in a worker thread under
+one lock. The state (offset, crc32 of the verified bytes, balances, key table, counters) is
+saved under `env.state_dir/journal.state` in the daemon, so a restart continues where it
+stopped; a one-shot `burnin check` (state_dir None) writes nothing.
+
+File identity is (st_dev, st_ino). Same identity but shorter, or the verified head/tail bytes
+changed: `journal.rewritten` and a re-read from 0. New identity whose first `offset` bytes are
+the verified ones: the writer replaced the file by a longer copy; reading goes on. New identity
+while the old file still has a name (rotation): the old one is finished, the new one is read
+from 0, the books carry on. Otherwise the journal was replaced: `journal.rewritten`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import anyio
+
+from daemon import atomic
+from daemon.checks.base import Env
+from daemon.model import Finding, finding
+from daemon.sources import journal_conditions as cond
+from daemon.sources import journal_state
+from daemon.sources.journal_book import Book
+from daemon.sources.journal_parse import Fields, Parser
+from daemon.sources.journal_scan import Position, crc_of, find_first, scan
+from daemon.sources.ledger_snapshot import SnapshotError, parse_snapshot, reconcile
+from daemon.sources.registry import source
+
+MARK = 4096  # bytes re-checked at the head and tail of the verified range on every run
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@source("journal")
+class JournalSource:
+    """Incremental journal state shared by the `journal_position` and `journal_integrity` rules."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.cfg = env.cfg.journal
+        self.rel = self.cfg.path
+        self.path = env.cfg.observed(self.cfg.path)
+        c = self.cfg
+        self.parser = Parser(Fields(c.account_field, c.delta_field, c.id_field,
+                                    c.correlation_field, c.type_field, c.sequence_field,
+                                    c.request_field if c.decision_types else ""))
+        self.state_file = env.state_dir / "journal.state" if env.state_dir else None
+        self.book = self._new_book()
+        self.pos = Position()
+        self.ident: tuple[int, int] | None = None
+        self.marks: dict[str, list[int]] = {}
+        self.base: bytes | None = None
+        self.fh: IO[bytes] | None = None
+        self.rotations = 0
+        self.passes = 0
+        self.tail = 0
+        self.snapshot_seen: set[str] = set()
+        self._loaded = False
+        self._dirty = False
+        self._busy = threading.Lock()  # held while a pass mutates the books
+        self._lock: anyio.Lock | None = None
+
+    # ---------------------------------------------------------------- async API
+
+    async def position(self, now: float) -> Outcome:
+        """Apply the new bytes; events seen for the first time plus current conditions."""
+        async with self._locked():
+            return await anyio.to_thread.run_sync(self._guarded, self.advance, now)
+
+    async def integrity(self, now: float) -> Outcome:
+        """Full replay from byte 0 compared with the incremental state."""
+        async with self._locked():
+            return await anyio.to_thread.run_sync(self._guarded, self.verify, now)
+
+    def _guarded(self, step: Any, now: float) -> Outcome:
+        with self._busy:
+            result: Outcome = step(now)
+            return result
+
+    def _locked(self) -> anyio.Lock:
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        return self._lock
+
+    # ---------------------------------------------------------------- position
+
+    def advance(self, now: float) -> Outcome:
+        """Synchronous position pass (runs in a worker thread)."""
+        self._load_once()
+        try:
+            st = os.stat(self.path)
+            out = Outcome(self._follow((st.st_dev, st.st_ino), st.st_size))
+        except OSError as exc:
+            self._close_fh()
+            return Outcome([cond.unavailable(self.rel, exc)], {"available": False})
+        assert self.fh is not None
+        self.tail = self._read(self.fh, full=self.pos.offset == 0)
+        self.passes += 1
+        self._confirm(self.book, self.fh)
+        out.findings += self.book.drain()
+        out.findings += self._conditions(now)
+        out.findings += self._reconcile(out.metrics)
+        out.metrics.update(self.metrics())
+        self._dirty = True
+        return out
+
+    def _follow(self, ident: tuple[int, int], size: int) -> list[Finding]:
+        if self.fh is None and self.ident in (None, ident):
+            self.fh = open(self.path, "rb")  # noqa: SIM115 - kept open across runs
+            self.ident = ident
+        if ident != self.ident:
+            return self._identity_changed(ident)
+        if size < self.pos.offset:
+            return self._rewritten(f"shrank from {self.pos.offset} to {size} bytes")
+        if not self._marks_ok(self.fh):
+            return self._rewritten("bytes already verified changed")
+        return []
+
+    def _identity_changed(self, ident: tuple[int, int]) -> list[Finding]:
+        new = open(self.path, "rb")  # noqa: SIM115
+        if crc_of(new, 0, self.pos.offset) == self.pos.crc and self._covers(new):
+            self._swap(new, ident)  # the same history under a new inode
+            return []
+        old = self.fh or self._find_rotated()
+        try:
+            rotated = old is not None and os.fstat(old.fileno()).st_nlink > 0 and self._marks_ok(
+                old)
+            if rotated:
+                assert old is not None
+                self._finish(old)
+        finally:
+            if old is not None and old is not self.fh:
+                old.close()
+        self._swap(new, ident)
+        if rotated:
+            self.pos, self.marks = Position(), {}
+            return []
+        return self._rewritten("replaced by a new file", keep_fh=True)
+
+    def _finish(self, old: IO[bytes]) -> None:
+        """Read the rest of a rotated file, then keep the books as the base of the next one."""
+        self._read(old, full=False)
+        self._confirm(self.book, old)
+        self.base = journal_state.dump(self.book, self.pos, {})
+        self.rotations += 1
+
+    def _covers(self, fh: IO[bytes]) -> bool:
+        return os.fstat(fh.fileno()).st_size >= self.pos.offset
+
+    def _swap(self, new: IO[bytes], ident: tuple[int, int]) -> None:
+        self._close_fh()
+        self.fh, self.ident = new, ident
+
+    def _find_rotated(self) -> IO[bytes] | None:
+        """After a restart: the old journal renamed beside the new one (same inode)."""
+        if self.ident is None or not self.pos.offset:
+            return None
+        try:
+            with os.scandir(self.path.parent) as entries:
+                for entry in entries:
+                    st = entry.stat(follow_symlinks=False)
+                    if (st.st_dev, st.st_ino) == self.ident and entry.name != self.path.name:
+                        return open(entry.path, "rb")
+        except OSError:
+            return None
+        return None
+
+    def _rewritten(self, reason: str, *, keep_fh: bool = False) -> list[Finding]:
+        found = cond.rewritten(self.rel, reason, offset=self.pos.offset, line=self.pos.lines)
+        if not keep_fh:
+            self._close_fh()
+            self.fh = open(self.path, "rb")  # noqa: SIM115
+            st = os.fstat(self.fh.fileno())
+            self.ident = (st.st_dev, st.st_ino)
+        self.book, self.pos, self.marks, self.base = self._new_book(), Position(), {}, None
+        return [found]
+
+    def _read(self, fh: IO[bytes], *, full: bool) -> int:
+        total = os.fstat(fh.fileno()).st_size
+        progress = self._progress(total) if full and self.env.progress else None
+        tail = scan(fh, self.pos, self.book, progress=progress)
+        self._set_marks(fh)
+        return tail
+
+    def _progress(self, total: int) -> Any:
+        report = self.env.progress
+        assert report is not None
+        return lambda done: report("journal replay", min(done, total), total)
+
+    def _set_marks(self, fh: IO[bytes]) -> None:
+        end = self.pos.offset
+        head = min(MARK, end)
+        self.marks = {"head": [head, crc_of(fh, 0, head)],
+                      "tail": [end - min(MARK, end), crc_of(fh, end - min(MARK, end), end)]}
+
+    def _marks_ok(self, fh: IO[bytes] | None) -> bool:
+        if fh is None:
+            return False
+        head = self.marks.get("head", [0, 0])
+        tail = self.marks.get("tail", [0, 0])
+        return (crc_of(fh, 0, head[0]) == head[1]
+                and crc_of(fh, tail[0], self.pos.offset) == tail[1])
+
+    def _confirm(self, book: Book, fh: IO[bytes]) -> None:
+        """Exact re-check of hash matches: report true duplicates, drop hash collisions."""
+        suspects, book.suspects = book.suspects, []
+        if not suspects:
+            return
+        first = find_first(fh, self.parser, {s[0] for s in suspects}, self.pos.offset)
+        for key, line, offset in suspects:
+            where = first.get(key)
+            if where is not None and where[0] == line and self.base is None:
+                continue  # a different key with the same 64-bit hash
+            book.duplicate(key, line, offset, where if where and where[0] < line else None)
+
+    # ---------------------------------------------------------------- conditions
+
+    def _conditions(self, now: float) -> list[Finding]:
+        out = cond.negative_balances(self.book, self.env.cfg.ledger.allow_negative)
+        out += cond.missing_correlation(self.book, self.rel, self.cfg.correlation_field)
+        if self.tail and self.fh is not None:
+            age = now - os.fstat(self.fh.fileno()).st_mtime
+            out += cond.torn_tail(self.rel, self.pos.offset, self.tail, age,
+                                  self.cfg.torn_tail_grace)
+        return out
+
+    def _reconcile(self, metrics: dict[str, Any]) -> list[Finding]:
+        rel = self.cfg.snapshot
+        if not rel:
+            return []
+        try:
+            data = self.env.cfg.observed(rel).read_bytes()
+        except FileNotFoundError as exc:
+            metrics["snapshot"] = "absent"
+            explicit = "snapshot" in self.cfg.model_fields_set
+            return [cond.unavailable(rel, exc)] if explicit else []
+        except OSError as exc:
+            return [cond.unavailable(rel, exc)]
+        try:
+            snap = parse_snapshot(data)
+        except SnapshotError as exc:
+            return [finding("ledger.snapshot_corrupt", rel, f"{rel}: {exc}", {"reason": str(exc)})]
+        return self._compare(rel, snap, metrics)
+
+    def _compare(self, rel: str, snap: Any, metrics: dict[str, Any]) -> list[Finding]:
+        out = []
+        for account in snap.non_finite:
+            if f"{rel}:{account}" not in self.snapshot_seen:
+                self.snapshot_seen.add(f"{rel}:{account}")
+                out.append(finding("ledger.non_finite", f"{rel}:{account}",
+                                   f"snapshot balance of {account} is not finite",
+                                   {"account": account, "snapshot": rel}))
+        count = snap.event_count
+        expected = self.book.balances if count is None else self.book.balances_at(count)
+        if expected is None:
+            metrics["snapshot"] = f"not reconciled (event_count {count} out of reach)"
+            return out
+        metrics["snapshot"] = "reconciled"
+        found = reconcile(expected, snap, self.env.cfg.ledger.drift_tolerance)
+        return out + cond.drifts(found, rel, count)
+
+    # ---------------------------------------------------------------- integrity
+
+    def verify(self, now: float) -> Outcome:
+        """Synchronous integrity pass (worker thread)."""
+        self._load_once()
+        if self.env.oneshot and self.passes:
+            return Outcome([], self.metrics())  # the one-shot position pass was the replay
+        if self.fh is None or self.env.oneshot:
+            return self.advance(now)
+        replay, pos = self._base_book(), Position()
+        limit = self.pos.offset
+        total = limit
+        progress = self._progress(total) if self.env.progress else None
+        scan(self.fh, pos, replay, limit=limit, progress=progress)
+        self._confirm(replay, self.fh)
+        out = Outcome(metrics=self.metrics())
+        if pos.offset != limit or pos.crc != self.pos.crc:
+            out.findings.append(cond.rewritten(self.rel, "bytes already verified changed",
+                                               offset=limit))
+            out.findings += replay.drain()
+        else:
+            replay.drain()
+            diff = cond.mismatch(self.book, replay, self.rel, limit)
+            if diff is None:
+                return out
+            out.findings.append(diff)
+        self.book, self.pos = replay, pos  # the full replay is the truth
+        self._set_marks(self.fh)
+        self._dirty = True
+        return out
+
+    def _base_book(self) -> Book:
+        book = self._new_book()
+        if self.base is not None:
+            journal_state.load(self.base, book)
+        return book
+
+    # ---------------------------------------------------------------- state
+
+    def _new_book(self) -> Book:
+        return Book(self.parser, self.rel, max_line=self.cfg.max_line_bytes,
+                    request_type=self.cfg.request_type, decision_types=self.cfg.decision_types)
+
+    def _signature(self) -> str:
+        return self.cfg.model_dump_json() + str(self.path)
+
+    def save(self) -> None:
+        """Persist the state (daemon only) atomically."""
+        if self.state_file is None or not self._dirty:
+            return
+        if not self._busy.acquire(blocking=False):
+            return  # a pass is running; the previous saved state stays consistent
+        try:
+            self._write_state(self.state_file)
+        finally:
+            self._busy.release()
+
+    def _write_state(self, state_file: Path) -> None:
+        self._dirty = False
+        extra = {"ident": self.ident, "marks": self.marks, "rotations": self.rotations,
+                 "signature": self._signature(), "has_base": self.base is not None}
+        if self.base is not None:
+            atomic.write_bytes(state_file.with_suffix(".base"), self.base)
+        atomic.write_bytes(state_file, journal_state.dump(self.book, self.pos, extra))
+
+    def _load_once(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self.state_file is None or not self.state_file.exists():
+            return
+        try:
+            self._load(self.state_file)
+        except (OSError, ValueError) as exc:
+            self.env.log.warning("journal_state_discarded", error=str(exc))
+            self.book, self.pos, self.ident, self.base = self._new_book(), Position(), None, None
+
+    def _load(self, path: Path) -> None:
+        book = self._new_book()
+        pos, extra = journal_state.load(path.read_bytes(), book)
+        if extra.get("signature") != self._signature():
+            raise ValueError("journal config changed since the state was saved")
+        base = path.with_suffix(".base").read_bytes() if extra.get("has_base") else None
+        self.book, self.pos, self.base = book, pos, base
+        self.ident = tuple(extra["ident"]) if extra.get("ident") else None  # type: ignore[assignment]
+        self.marks = dict(extra.get("marks") or {})
+        self.rotations = int(extra.get("rotations", 0))
+
+    def metrics(self) -> dict[str, Any]:
+        c = self.book.counts
+        size = os.fstat(self.fh.fileno()).st_size if self.fh is not None else 0
+        return {**c, "available": self.fh is not None, "bytes": size,
+                "offset": self.pos.offset, "accounts": len(self.book.balances),
+                "tail_bytes": self.tail, "rotations": self.rotations,
+                "keys_table_bytes": self.book.keys.nbytes, "findings_dropped": self.book.dropped}
+
+    def _close_fh(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+
+    def close(self) -> None:
+        self._close_fh()

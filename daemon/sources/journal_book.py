@@ -1,0 +1,366 @@
+"""The replayed books: balances, keys, counters and the event findings of a journal.
+
+`Book.feed(lines, first_line, first_offset)` applies complete lines in file order. It is the hot
+loop of every replay, so it is one flat function; everything it decides is also reachable
+through small helpers for tests. Balances are exact: ints stay ints, decimals are summed in a
+60-digit context that traps inexact results (such a delta is reported, never rounded).
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from decimal import Decimal
+from itertools import accumulate
+from operator import attrgetter
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, Raw
+
+from daemon.model import Finding, finding
+from daemon.sources.journal_history import History
+from daemon.sources.journal_keys import KeyTable, hash_many
+from daemon.sources.journal_parse import (
+    FAST_ERRORS,
+    INVALID,
+    NON_FINITE,
+    Corrupt,
+    Parser,
+    raw_number,
+)
+
+EXACT = decimal.Context(prec=60, Emax=999_999, Emin=-999_999, traps=[
+    decimal.InvalidOperation, decimal.Overflow, decimal.Inexact, decimal.DivisionByZero])
+MAX_NEW = 500  # event findings kept per drain; the rest are counted in `dropped`
+COUNTERS = ("lines", "events", "corrupt_lines", "oversized_lines", "invalid_fields",
+            "non_finite", "duplicate_keys", "sequence_gaps", "missing_correlation",
+            "approval_races", "orphan_decisions")
+
+
+class Book:
+    """Replay state of one journal (plus the files rotated before it)."""
+
+    def __init__(self, parser: Parser, rel: str, *, max_line: int,
+                 request_type: str, decision_types: list[str]) -> None:
+        self.parser, self.rel, self.max_line = parser, rel, max_line
+        self.request_type, self.decision_types = request_type, frozenset(decision_types)
+        self.approval_types = self.decision_types | {request_type}
+        self.balances: dict[Any, Any] = {}
+        self.keys = KeyTable()
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.last_seq: int | None = None
+        self.requested: set[Any] = set()
+        self.decided: dict[Any, int] = {}
+        self.history = History()
+        self.suspects: list[tuple[Any, int, int]] = []  # (key, line, offset) hash matches
+        self.new: list[Finding] = []
+        self.dropped = 0
+
+    def emit(self, code: str, line: int, offset: int, message: str, **evidence: Any) -> None:
+        """Record a new event finding about a line (bounded)."""
+        if len(self.new) >= MAX_NEW:
+            self.dropped += 1
+            return
+        evidence.update(line=line, offset=offset)
+        self.new.append(finding(code, f"{self.rel}:{line}", message, evidence))
+
+    def drain(self) -> list[Finding]:
+        out, self.new = self.new, []
+        return out
+
+    def feed(self, lines: list[bytes], line_no: int, offset: int,
+             body: bytes | None = None) -> None:
+        """Apply complete lines (without their `\\n`); `line_no`/`offset` are the first's.
+
+        `body` is the lines joined by `\\n` when the caller has it (saves a join)."""
+        if not lines:
+            return
+        body = b"\n".join(lines) if body is None else body
+        if max(map(len, lines)) > self.max_line:
+            for i, line in enumerate(lines):  # rare: per-line checks
+                self._feed_one(line, line_no + i, offset)
+                offset += len(line) + 1
+            return
+        self._feed_fast(lines, line_no, offset)
+
+    def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
+        if len(line) > self.max_line:
+            self.oversized(line_no, offset, len(line))
+        else:
+            self._feed_fast([line], line_no, offset)
+
+    def _feed_fast(self, lines: list[bytes], line_no: int, offset: int) -> None:
+        try:
+            events = list(map(self.parser.decode, lines))
+        except FAST_ERRORS:
+            events = self._decode_each(lines, line_no, offset)
+        self.counts["lines"] += len(lines)
+        if "s" in self.parser.paths or not self._apply_clean(events, line_no, offset, lines):
+            self._apply(events, line_no, offset, lines)
+
+    def _decode_each(self, lines: list[bytes], line_no: int, offset: int) -> list[Any]:
+        decode, slow, where = self.parser.decode, self.parser.slow, _Where(lines, offset)
+        events = []
+        for i, line in enumerate(lines):
+            try:
+                events.append(decode(line))
+            except FAST_ERRORS:
+                events.append(self._slow(slow, line, line_no + i, where.at(i)))
+        return events
+
+    def _apply_clean(self, events: list[Any], line_no: int, offset: int,
+                     lines: list[bytes]) -> bool:
+        """The common case at C speed: every line an event with a raw key, an account and a
+        delta. Returns False (having changed nothing) when the batch needs `_apply`."""
+        if not events or None in events:
+            return False
+        keys = list(map(_GET_K, events))
+        accounts = list(map(_GET_A, events))
+        if set(map(type, keys)) != _RAW or not set(map(type, accounts)) <= _IDS:
+            return False
+        deltas = _decimals(list(map(_GET_D, events)))
+        if deltas is None:
+            return False
+        approvals = self._approvals_in(events)
+        if approvals is None:
+            return False
+        hashes = hash_many(keys)
+        self._sum(accounts, deltas, line_no, lines, offset)
+        before = self.counts["events"]
+        self.counts["events"] = before + len(events)
+        if "c" in self.parser.paths:
+            corr = list(map(_GET_C, events))
+            self.counts["missing_correlation"] += (
+                corr.count(UNSET) + corr.count(None) + corr.count(""))
+        where = _Where(lines, offset)
+        for i in approvals:
+            self._approval(events[i].t, events[i].r, line_no + i, where.at(i))
+        self.history.add(before, accounts, deltas)
+        self._keys(hashes, events, line_no, where)
+        return True
+
+    def _approvals_in(self, events: list[Any]) -> list[int] | None:
+        """Indexes of approval events; None when a type is not a string."""
+        if "t" not in self.parser.paths or "r" not in self.parser.paths:
+            return []
+        types = list(map(_GET_T, events))
+        try:
+            if self.approval_types.isdisjoint(types):
+                return []
+        except TypeError:  # an unhashable event type
+            return None
+        appr = self.approval_types
+        return [i for i, t in enumerate(types) if t.__class__ is str and t in appr]
+
+    def _sum(self, accounts: list[Any], deltas: list[Any], line_no: int, lines: list[bytes],
+             offset: int) -> None:
+        balances = self.balances
+        get = balances.get
+        with decimal.localcontext(EXACT):
+            for i, a, d in zip(range(len(accounts)), accounts, deltas, strict=True):
+                try:
+                    balances[a] = get(a, 0) + d
+                except ArithmeticError:
+                    self.history.unapplied.add(self.counts["events"] + i + 1)
+                    self._bad_delta(a, INVALID, line_no + i, _Where(lines, offset).at(i))
+
+    def _apply(self, events: list[Any], line_no: int, offset: int, lines: list[bytes]) -> None:
+        """The hot loop: one pass over decoded events (None = not an event)."""
+        counts, balances, has = self.counts, self.balances, self.parser.paths
+        seq_on, corr_on, appr_on = "s" in has, "c" in has, "t" in has and "r" in has
+        appr = self.approval_types
+        where = _Where(lines, offset)
+        before = n = counts["events"]
+        missing, hashes, accounts, deltas = 0, [], [], []
+        with decimal.localcontext(EXACT):
+            for i, ev in enumerate(events):
+                if ev is None:
+                    continue
+                n += 1
+                k = ev.k
+                if k.__class__ is Raw:
+                    hashes.append(k)
+                elif k is INVALID:
+                    self._invalid(line_no + i, where.at(i), "idempotency key is not a string")
+                if corr_on:
+                    c = ev.c
+                    if (c.__class__ is not str or not c) and (c is UNSET or c is None or c == ""):
+                        missing += 1
+                if seq_on:
+                    self._sequence(ev.s, line_no + i, where, i)
+                if appr_on:
+                    t = ev.t
+                    if t.__class__ is str and t in appr:
+                        self._approval(t, ev.r, line_no + i, where.at(i))
+                a, d = ev.a, ev.d
+                if d.__class__ is Raw:
+                    d = raw_number(d)
+                accounts.append(a)
+                deltas.append(d)
+                if d.__class__ is Decimal and (a.__class__ is str or a.__class__ is int):
+                    try:
+                        balances[a] = balances.get(a, 0) + d
+                    except ArithmeticError:
+                        self.history.unapplied.add(n)
+                        self._bad_delta(a, INVALID, line_no + i, where.at(i))
+                elif a is not UNSET and d is not UNSET:
+                    self._bad_delta(a, d, line_no + i, where.at(i))
+        counts["events"] = n
+        counts["missing_correlation"] += missing
+        self.history.add(before, accounts, deltas)
+        if hashes:
+            self._keys(hash_many(hashes), events, line_no, where)
+
+    def _keys(self, hashes: Any, events: list[Any], line_no: int, where: _Where) -> None:
+        """Insert the key hashes of a batch; hash matches become suspects (exact re-check)."""
+        dups = set(self.keys.add_many(hashes))
+        j = 0
+        for i, ev in enumerate(events) if dups else ():
+            if ev is not None and ev.k.__class__ is Raw:
+                if j in dups:
+                    self.suspects.append((bytes(ev.k), line_no + i, where.at(i)))
+                j += 1
+
+    def feed_slow(self, line: bytes, line_no: int, offset: int) -> None:
+        """Apply one line through the slow path only (e.g. it has invalid UTF-8)."""
+        self.counts["lines"] += 1
+        ev = self._slow(self.parser.slow, line, line_no, offset)
+        if ev is not None:
+            self._apply([ev], line_no, offset, [line])
+
+    def _slow(self, slow: Any, line: bytes, line_no: int, offset: int) -> Any:
+        try:
+            return slow(line)
+        except Corrupt as exc:
+            self.counts["corrupt_lines"] += 1
+            self.emit("journal.corrupt_line", line_no, offset,
+                      f"line {line_no} is not a JSON object ({exc.reason})", reason=exc.reason,
+                      text=line[:120].decode("utf-8", "replace"))
+            return None
+
+    def _oversized(self, line_no: int, offset: int, size: int) -> None:
+        self.counts["oversized_lines"] += 1
+        self.emit("journal.oversized_line", line_no, offset,
+                  f"line {line_no} is {size} bytes, over journal.max_line_bytes "
+                  f"({self.max_line}); skipped", bytes=size, limit=self.max_line)
+
+    def oversized(self, line_no: int, offset: int, size: int) -> None:
+        """A line too long to hold in memory, skipped by the reader; it is still a line."""
+        self._oversized(line_no, offset, size)
+        self.counts["lines"] += 1
+
+    def _invalid(self, line_no: int, offset: int, why: str, **evidence: Any) -> None:
+        self.counts["invalid_fields"] += 1
+        self.emit("journal.invalid_field", line_no, offset, f"line {line_no}: {why}",
+                  reason=why, **evidence)
+
+    def _bad_delta(self, acc: Any, d: Any, line_no: int, offset: int) -> None:
+        if acc is INVALID:
+            self._invalid(line_no, offset, "account is not a string or integer")
+        elif d is NON_FINITE:
+            self.counts["non_finite"] += 1
+            self.emit("ledger.non_finite", line_no, offset,
+                      f"line {line_no}: non-finite delta for account {acc}; not applied",
+                      account=_text(acc))
+        else:
+            self._invalid(line_no, offset, "delta is not an exact finite JSON number",
+                          account=_text(acc))
+
+    def _sequence(self, seq: Any, line_no: int, where: _Where, i: int) -> None:
+        if seq is UNSET:
+            return
+        if seq.__class__ is not int:
+            self._invalid(line_no, where.at(i), "sequence is not an integer")
+            return
+        last, self.last_seq = self.last_seq, seq
+        if last is not None and seq != last + 1:
+            self.counts["sequence_gaps"] += 1
+            self.emit("journal.sequence_gap", line_no, where.at(i),
+                      f"line {line_no}: sequence {seq} after {last}", sequence=seq,
+                      previous=last)
+
+    def _approval(self, kind: str, req: Any, line_no: int, offset: int) -> None:
+        if req is UNSET or req.__class__ not in (str, int):
+            return
+        if kind == self.request_type:
+            self.requested.add(req)
+        elif kind in self.decision_types:
+            if req not in self.requested:
+                self.counts["orphan_decisions"] += 1
+                self.emit("ledger.orphan_decision", line_no, offset,
+                          f"decision for request {req} that was never requested",
+                          request_id=_text(req))
+            first = self.decided.setdefault(req, line_no)
+            if first != line_no:
+                self.counts["approval_races"] += 1
+                self.emit("ledger.approval_race", line_no, offset,
+                          f"request {req} decided again at line {line_no} (first at {first})",
+                          request_id=_text(req), first_line=first)
+
+    def duplicate(self, key: Any, line_no: int, offset: int, first: tuple[int, int] | None) -> None:
+        """Report a confirmed duplicate idempotency key (`first` = its first line, offset)."""
+        self.counts["duplicate_keys"] += 1
+        where = f" (first at line {first[0]})" if first else ""
+        text = _key_text(key)
+        self.emit("journal.duplicate_key", line_no, offset,
+                  f"idempotency key {text!r} seen again at line {line_no}{where}",
+                  key=text, first_line=first[0] if first else None,
+                  first_offset=first[1] if first else None)
+
+    def balances_at(self, events: int) -> dict[Any, Any] | None:
+        """Balances after exactly `events` events, or None when that is out of history."""
+        if events > self.counts["events"] or events < self.history.start:
+            return None
+        out = dict(self.balances)
+        with decimal.localcontext(EXACT):
+            for acc, d in self.history.changes_after(events):
+                out[acc] = out[acc] - d
+        return out
+
+
+_GET_A, _GET_D, _GET_K, _GET_C, _GET_T = (attrgetter(r) for r in "adkct")
+_RAW, _IDS = {Raw}, {str, int}
+_DECIMALS = msgspec.json.Decoder(list[Decimal]).decode
+
+
+def _decimals(raws: list[Any]) -> list[Decimal] | None:
+    """All raw deltas of a batch as exact Decimals in one C call; None unless all are numbers."""
+    if set(map(type, raws)) != _RAW:
+        return None
+    joined = b",".join(raws)
+    if b'"' in joined:  # a string delta (msgspec would accept it as a Decimal)
+        return None
+    try:
+        out = _DECIMALS(b"[" + joined + b"]")
+    except FAST_ERRORS:
+        return None
+    return out if len(out) == len(raws) else None
+
+
+class _Where:
+    """Byte offsets of a batch's lines, computed only when a finding needs one."""
+
+    __slots__ = ("_lines", "_offset", "_starts")
+
+    def __init__(self, lines: list[bytes], offset: int) -> None:
+        self._lines, self._offset = lines, offset
+        self._starts: list[int] | None = None
+
+    def at(self, i: int) -> int:
+        if self._starts is None:
+            self._starts = [self._offset, *accumulate((len(x) + 1 for x in self._lines),
+                                                      initial=self._offset)][1:]
+        return self._starts[i]
+
+
+def _key_text(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+    return _text(value)
+
+
+def _text(value: Any) -> Any:
+    return value if isinstance(value, str | int) else repr(value)
