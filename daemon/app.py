@@ -259,6 +259,7 @@ class Daemon:
         state = self.checks[check]
         outcome = await run_check(check, session.rules[check], self.clock,
                                   session.timeout(check), self.log)
+        await self._save_rules(session.rules[check])
         for result in outcome.results:
             if result.findings is not None:
                 await session.engine.observe(result.rule, result.findings, outcome.started)
@@ -270,6 +271,14 @@ class Daemon:
         self._record(state, outcome, missed, session.cadences.next_run(check))
         self.runner.record_run(check, outcome.started, outcome.ok, missed)
         self.dirty = True
+
+    async def _save_rules(self, rules: list[Rule]) -> None:
+        """Persist rule state after each run (off the loop: a journal state is ~50 ms)."""
+        for rule in rules:
+            try:
+                await anyio.to_thread.run_sync(rule.save)
+            except Exception as exc:
+                self.log.error("rule_save_failed", rule=rule.name, error=repr(exc))
 
     def _record(self, state: CheckState, outcome: Any, missed: int, next_run: float | None
                 ) -> None:
