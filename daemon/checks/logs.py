@@ -56,6 +56,16 @@ class Counts:
                 self.last = ts if self.last is None else max(self.last, ts)
 
 
+@dataclass
+class LineCount:
+    """Counts complete non-blank lines (the transitions JSONL)."""
+
+    n: int = 0
+
+    def __call__(self, raw: bytes) -> None:
+        self.n += bool(raw.strip())
+
+
 class Window:
     """Counts added at times, summed over the trailing `span_s` seconds."""
 
@@ -108,20 +118,20 @@ class LogsRule(Rule):
         cfg = self.env.cfg.logs
         counts = Counts(re.compile(cfg.lock_timeout_pattern), re.compile(cfg.error_pattern),
                         stamps=self.env.oneshot)
-        trans = Counts(re.compile(r"\S"), re.compile(r"(?!)"))
+        trans = LineCount()
         await anyio.to_thread.run_sync(self._scan, counts, trans)
         if self.env.oneshot:
-            return self._judge(tick, counts.locks, trans.locks, counts.errors,
+            return self._judge(tick, counts.locks, trans.n, counts.errors,
                                errors_per_hour(counts.errors, _span(counts)), counts.lines)
         span = real(self.env.clock, HOUR_S)
-        for w, n in ((self.lock_w, counts.locks), (self.trans_w, trans.locks),
+        for w, n in ((self.lock_w, counts.locks), (self.trans_w, trans.n),
                      (self.err_w, counts.errors)):
             w.add(tick.now, n)
         errs = self.err_w.total(tick.now, span)
         return self._judge(tick, self.lock_w.total(tick.now, span),
                            self.trans_w.total(tick.now, span), errs, float(errs), counts.lines)
 
-    def _scan(self, counts: Counts, trans: Counts) -> None:
+    def _scan(self, counts: Counts, trans: LineCount) -> None:
         self.logs.scan(counts)
         self.transitions.scan(trans)
 
