@@ -263,6 +263,7 @@ def report(opts: argparse.Namespace, result: dict) -> str:
             for name, f in (("burnin", b), ("baseline: list folders every 1 s", base))]
     saw = result.get("burnin_saw") or {}
     codes = sorted({f["code"] for f in saw.get("findings", [])})
+    lag = saw.get("metrics", {}).get("daemon", {})
     lines = [
         "## health — burnin's own cost", "",
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
@@ -278,7 +279,9 @@ def report(opts: argparse.Namespace, result: dict) -> str:
         f"Targets: CPU <= {TARGET_CPU:g} % {'met' if met['cpu'] else 'NOT met'}; "
         f"RSS <= {TARGET_RSS_MB:g} MB {'met' if met['rss'] else 'NOT met'}; "
         f"slope < {TARGET_SLOPE:g} MB/min {'met' if met['slope'] else 'NOT met'}.", "",
-        f"Findings burnin raised at its last tick: {', '.join(codes) or 'none'}.", "",
+        f"Findings burnin raised at its last tick: {', '.join(codes) or 'none'}; "
+        f"its event-loop lag max {fmt(lag.get('loop_lag_max_ms'), 1)} ms "
+        f"(limit 100 ms).", "",
     ]
     return "\n".join(lines)
 

@@ -220,10 +220,12 @@ TARGET = {"name": "worker", "pidfile": "runtime/worker.pid"}
 
 
 async def sample_for(rule: ProcessRule, env: Env, real_s: float) -> list[Finding]:
-    """Run the rule every 0.05 real seconds for `real_s`; the last run's findings."""
+    """Run the rule every 0.05 real s for `real_s` and >= 20 runs; the last run's findings."""
     deadline = time.monotonic() + real_s
     out: list[Finding] = []
-    while time.monotonic() < deadline:
+    runs = 0
+    while time.monotonic() < deadline or runs < 20:
+        runs += 1
         out, _ = await run_once(rule, env)
         await env.clock.sleep(0.05)
     return out
