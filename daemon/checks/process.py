@@ -129,6 +129,7 @@ class ProcessRule(Rule):
         super().__init__(env)
         self.tracks: dict[str, Track] = {}
         self.idle: deque[bool] = deque(maxlen=env.cfg.thresholds.cpu_samples)
+        self._told_no_jobs = False
 
     async def run(self, tick: Tick) -> list[Finding]:
         targets = list(self.env.cfg.process)
@@ -140,15 +141,21 @@ class ProcessRule(Rule):
                 self._track(target).observe(seen, self._keep_s())
             await self.env.clock.sleep(ONESHOT_CPU_INTERVAL_S)
             looks = await self._look_all(targets)
-        idle = idle_queue(self.env.sources)
-        if idle is not None:
-            self.idle.append(idle)
+        self._note_idle(idle_queue(self.env.sources))
         out: list[Finding] = []
         metrics: dict[str, dict[str, object]] = {}
         for target, seen in zip(targets, looks, strict=True):
             out += self._judge(target, seen, metrics)
         tick.metric("processes", metrics)
         return out
+
+    def _note_idle(self, idle: bool | None) -> None:
+        if idle is not None:
+            self.idle.append(idle)
+        elif not self._told_no_jobs:
+            self._told_no_jobs = True
+            self.env.log.info("process.idle_cpu skipped: no jobs source with pending_count "
+                              "and claimed_count")
 
     def _track(self, target: ProcessCfg) -> Track:
         return self.tracks.setdefault(target.name, Track())
