@@ -81,7 +81,9 @@ class LineTail:
         """Read every new complete line of every followed file into `on_line`."""
         self.errors = {}
         for old in self.retired:
-            self._read(old, on_line)
+            with contextlib.suppress(OSError):
+                if not self._truncated(old, os.fstat(old.fd).st_size):
+                    self._read(old, on_line)
             os.close(old.fd)
         self.retired = []
         current = self.paths()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -165,3 +166,65 @@ def test_garbage_saved_state_ignored(logs: Path) -> None:
     t = tail(logs.parent)
     t.restore({str(logs / "app.log"): {"ident": "x", "offset": "y", "head": "zz"}})
     assert scan(t) == []
+
+
+class Writer:
+    """An application appending numbered lines through an O_APPEND descriptor."""
+
+    def __init__(self, log: Path) -> None:
+        self.log, self.n = log, 0
+        self.fh = open(log, "a")  # noqa: SIM115
+
+    def write(self, k: int) -> None:
+        for _ in range(k):
+            self.fh.write(f"line {self.n}\n")
+            self.n += 1
+        self.fh.flush()
+
+    def reopen(self) -> None:
+        self.fh.close()
+        self.fh = open(self.log, "a")  # noqa: SIM115
+
+
+def shift(logs: Path) -> None:
+    """What logrotate does first: app.log.1 becomes app.log.2."""
+    if (logs / "app.log.1").exists():
+        os.replace(logs / "app.log.1", logs / "app.log.2")
+
+
+@pytest.mark.parametrize("seed", [7, 11, 23])
+def test_random_rotations_lose_and_repeat_nothing(logs: Path, seed: int) -> None:
+    """Writes, rename and copytruncate rotations in random order: every line read exactly once.
+
+    Each rotation follows a scan that saw the file non-empty (a line written to an empty log
+    and rotated away before any scan cannot be noticed by any poller).
+    """
+    rng = random.Random(seed)
+    log = logs / "app.log"
+    writer, t, seen = Writer(log), tail(logs.parent, from_start=True), Lines()
+    ready = written = False
+    for _ in range(600):
+        action = rng.choice(["write", "write", "scan", "rename", "copytruncate"])
+        if action == "write":
+            writer.write(rng.randint(1, 5))
+            written = True
+        elif action == "scan":
+            t.scan(seen)
+            ready = ready or written
+        elif ready and action == "rename":
+            shift(logs)
+            os.rename(log, logs / "app.log.1")
+            writer.write(rng.randint(0, 2))  # late lines to the old file, then reopen
+            writer.reopen()
+            ready = written = False
+        elif ready and action == "copytruncate":
+            shift(logs)
+            shutil.copyfile(log, logs / "app.log.1")
+            os.truncate(log, 0)
+            ready = written = False
+    t.scan(seen)
+    t.scan(seen)
+    writer.fh.close()
+    t.close()
+    assert t.stats.rotations > 5 and t.stats.truncations > 5
+    assert sorted(seen, key=lambda s: int(s.split()[1])) == [f"line {i}" for i in range(writer.n)]
