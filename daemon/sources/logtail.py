@@ -74,7 +74,7 @@ class LineTail:
     def paths(self) -> list[Path]:
         found: set[Path] = set()
         for pattern in self.patterns:
-            found.update(Path(p) for p in glob.glob(str(self.root / pattern)))
+            found.update(self.root / p for p in glob.glob(pattern, root_dir=self.root))
         return sorted(p for p in found if p.is_file())
 
     def scan(self, on_line: OnLine) -> None:

@@ -228,3 +228,11 @@ def test_random_rotations_lose_and_repeat_nothing(logs: Path, seed: int) -> None
     t.close()
     assert t.stats.rotations > 5 and t.stats.truncations > 5
     assert sorted(seen, key=lambda s: int(s.split()[1])) == [f"line {i}" for i in range(writer.n)]
+
+
+def test_root_with_glob_characters(tmp_path: Path) -> None:
+    """A root whose name contains [ ] * is taken literally; only the patterns are globs."""
+    root = tmp_path / "we[ird]*"
+    (root / "logs").mkdir(parents=True)
+    append(root / "logs/app.log", "x\n")
+    assert scan(tail(root, from_start=True)) == ["x"]
