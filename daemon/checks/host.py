@@ -1,0 +1,71 @@
+"""Host CPU, memory and disks against `thresholds.host_high_percent` / `host_critical_percent`.
+
+Above the high threshold a finding is MEDIUM, above the critical one HIGH (SPEC §3). The rule
+reports what it sees each run; the alert engine debounces these sampled codes.
+"""
+
+from __future__ import annotations
+
+import anyio
+
+import daemon.selfmon  # noqa: F401  (registers the `daemon_self` rule and `selfmon` source)
+from daemon.checks.base import Rule, Tick
+from daemon.checks.registry import register
+from daemon.config import ThresholdsCfg
+from daemon.model import Finding, Severity, finding
+from daemon.sources.host import HostLook, HostSampler
+
+ONESHOT_CPU_INTERVAL_S = 0.25
+
+
+def band(percent: float | None, th: ThresholdsCfg) -> Severity | None:
+    """MEDIUM above the high threshold, HIGH above the critical one, else None."""
+    if percent is None or percent <= th.host_high_percent:
+        return None
+    return Severity.HIGH if percent > th.host_critical_percent else Severity.MEDIUM
+
+
+def judge(seen: HostLook, th: ThresholdsCfg) -> list[Finding]:
+    """The host findings of one look (pure)."""
+    out = []
+    for code, what, value in (("host.cpu_high", "CPU", seen.cpu_percent),
+                              ("host.memory_high", "memory", seen.memory_percent)):
+        sev = band(value, th)
+        if sev is not None:
+            out.append(finding(code, "host", f"host {what} at {value:.1f} %",
+                               {"percent": value, **_limits(th)}, severity=sev))
+    for path, used in seen.disks.items():
+        sev = band(used, th)
+        if sev is not None:
+            out.append(finding("host.disk_high", path, f"disk holding {path} is {used:.1f} % full",
+                               {"percent": used, "path": path, **_limits(th)}, severity=sev))
+    for path, error in seen.disk_errors.items():
+        out.append(finding("source.unavailable", path, f"cannot read disk usage of {path}: "
+                           f"{error}", {"path": path, "reason": error}))
+    return out
+
+
+def _limits(th: ThresholdsCfg) -> dict[str, float]:
+    return {"high_percent": th.host_high_percent, "critical_percent": th.host_critical_percent}
+
+
+@register
+class HostRule(Rule):
+    """Host CPU (over the interval since the last run), memory and disks, every health tick."""
+
+    name = "host"
+    check = "health"
+
+    async def run(self, tick: Tick) -> list[Finding]:
+        sampler: HostSampler = self.env.sources.get("host")
+        seen = await anyio.to_thread.run_sync(sampler.sample)
+        if seen.cpu_percent is None and self.env.oneshot:
+            await self.env.clock.sleep(ONESHOT_CPU_INTERVAL_S)
+            seen = await anyio.to_thread.run_sync(sampler.sample)
+        tick.metric("host", {"cpu_percent": _round(seen.cpu_percent),
+                             "memory_percent": seen.memory_percent, "disks": seen.disks})
+        return judge(seen, self.env.cfg.thresholds)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
