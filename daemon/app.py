@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-import psutil
 
+from daemon import selfmon as _selfmon  # noqa: F401 - registers the "selfmon" source
 from daemon.alerts.engine import AlertEngine
 from daemon.checks.base import Env, Rule
 from daemon.checks.registry import rules_for
@@ -46,6 +46,7 @@ class Session:
         self.env = Env(cfg=cfg, clock=daemon.clock, sources=self.hub, log=daemon.log,
                        state_dir=cfg.runtime_dir / "state")
         self.hub.bind(self.env)
+        self.selfmon = self.hub.get("selfmon")
         self.rules: dict[str, list[Rule]] = {
             c: [cls(self.env) for cls in rules_for(c, cfg.checks.disabled)] for c in CHECKS}
         self.engine = AlertEngine(cfg, daemon.clock, daemon.log, window_id=daemon.window.id,
@@ -131,7 +132,6 @@ class Daemon:
         self._stop_asked = self._reload_asked = False
         self.exit_code = 0
         self.window: Window
-        self._proc = psutil.Process()
         self.notifier = Notifier()
         self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
         self._ready = False
@@ -195,6 +195,7 @@ class Daemon:
                 tg.start_soon(session.serve_rule, rule)
         session.cadences.start()
         tg.start_soon(run_watchdog, self.notifier, self.clock)
+        tg.start_soon(session.selfmon.run_lag_probe)
         self.log.info("checks_scheduled", intervals=session.intervals())
 
     async def _main_loop(self, session: Session) -> Config | None:
@@ -355,11 +356,8 @@ class Daemon:
             self.notifier.status(line)
 
     def _self_block(self, now: float) -> dict[str, Any]:
-        with self._proc.oneshot():
-            rss = self._proc.memory_info().rss
-            cpu = self._proc.cpu_percent(None)
         return {"started_at": _iso(self.started_at), "uptime_s": round(now - self.started_at, 1),
-                "rss_bytes": rss, "cpu_percent": cpu}
+                **self.session.selfmon.snapshot()}
 
 
 def _iso(ts: float) -> str:

@@ -106,16 +106,24 @@ class Track:
         return restarted
 
 
-def idle_queue(env_sources: object) -> bool | None:
-    """True when no job is pending or claimed, None when the jobs source is not available.
+def queue_activity(env_sources: object) -> tuple[int, ...] | None:
+    """What the job folders look like now: (pending, claimed, *activity), None without jobs.
 
-    Expects the shared source `jobs` to expose `pending_count` and `claimed_count` (ints).
+    Expects the shared source `jobs` to expose `pending_count`, `claimed_count` (ints) and
+    `activity` (a tuple that changes whenever anything happens in the job folders).
     """
     try:
         jobs = env_sources.get("jobs")  # type: ignore[attr-defined]
-        return int(jobs.pending_count) + int(jobs.claimed_count) == 0
+        return (int(jobs.pending_count), int(jobs.claimed_count), *jobs.activity)
     except Exception:
         return None
+
+
+def idle_between(before: tuple[int, ...] | None, now: tuple[int, ...] | None) -> bool | None:
+    """Idle since the last look: nothing pending or claimed, and nothing happened between."""
+    if now is None:
+        return None
+    return now[0] == 0 and now[1] == 0 and before == now
 
 
 @register
@@ -129,6 +137,7 @@ class ProcessRule(Rule):
         super().__init__(env)
         self.tracks: dict[str, Track] = {}
         self.idle: deque[bool] = deque(maxlen=env.cfg.thresholds.cpu_samples)
+        self._last_queue: tuple[int, ...] | None = None
         self._told_no_jobs = False
 
     async def run(self, tick: Tick) -> list[Finding]:
@@ -141,7 +150,9 @@ class ProcessRule(Rule):
                 self._track(target).observe(seen, self._keep_s())
             await self.env.clock.sleep(ONESHOT_CPU_INTERVAL_S)
             looks = await self._look_all(targets)
-        self._note_idle(idle_queue(self.env.sources))
+        seen_queue = queue_activity(self.env.sources)
+        self._note_idle(idle_between(self._last_queue, seen_queue))
+        self._last_queue = seen_queue
         out: list[Finding] = []
         metrics: dict[str, dict[str, object]] = {}
         for target, seen in zip(targets, looks, strict=True):
@@ -174,7 +185,8 @@ class ProcessRule(Rule):
         cfg, clock = self.env.cfg, self.env.clock
         tick_s = max(real(clock, cfg.schedule.health), cfg.schedule.min_interval)
         return max(2 * real(clock, cfg.thresholds.memory_min_span),
-                   (cfg.thresholds.cpu_samples + 2) * tick_s)
+                   (cfg.thresholds.cpu_samples + 2) * tick_s,
+                   (FLOOR_SAMPLES + MIN_FIT_POINTS + 1) * tick_s)  # enough points to fit
 
     def _judge(self, target: ProcessCfg, seen: ProcLook,
                metrics: dict[str, dict[str, object]]) -> list[Finding]:

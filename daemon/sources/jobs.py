@@ -324,6 +324,24 @@ class JobsSource:
             return self.watch_error or "watcher not running"
         return ""
 
+    @property
+    def pending_count(self) -> int:
+        """Jobs waiting (for `process.idle_cpu`); raises until the first scan is done."""
+        if not self.scanned:
+            raise LookupError("job folders not scanned yet")
+        return len(self.index.pending)
+
+    @property
+    def claimed_count(self) -> int:
+        if not self.scanned:
+            raise LookupError("job folders not scanned yet")
+        return len(self.index.claims)
+
+    @property
+    def activity(self) -> tuple[int, ...]:
+        """Changes when anything happens in the job folders (file events, counts)."""
+        return (self.stats["events"], self.stats["missed"], *self.index.counts().values())
+
     def metrics(self) -> dict[str, Any]:
         why = self.degraded
         return {**self.index.counts(), "degraded": bool(why), "degraded_reason": why,

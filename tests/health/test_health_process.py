@@ -164,6 +164,19 @@ class Jobs:
 
     pending_count = 0
     claimed_count = 0
+    activity: tuple[int, ...] = ()
+
+
+class BusyJobs(Jobs):
+    """Jobs come and go between two looks: the queue is empty at each look, yet not idle."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    @property
+    def activity(self) -> tuple[int, ...]:
+        self.done += 1
+        return (self.done,)
 
 
 @pytest.mark.anyio
@@ -179,6 +192,21 @@ async def test_idle_cpu_with_empty_queue(make_env, spawn: Spawn, seed_tree: Path
         out, _ = await run_once(rule, env)
         await env.clock.sleep(0.1)
     assert codes(out) == ["process.idle_cpu"]
+
+
+@pytest.mark.anyio
+async def test_no_idle_cpu_while_jobs_flow(make_env, spawn: Spawn, seed_tree: Path) -> None:
+    """An empty queue at each look is not idle when jobs were processed in between."""
+    child = spawn("while True: pass")
+    target = {**pidfile_target(seed_tree, child.pid), "cpu_max": 500.0}
+    env = make_env(SystemClock(), process=[target], thresholds={"cpu_samples": 2})
+    env.sources._instances["jobs"] = BusyJobs()
+    rule = ProcessRule(env)
+    out: list[Finding] = []
+    for _ in range(3):
+        out, _ = await run_once(rule, env)
+        await env.clock.sleep(0.1)
+    assert "process.idle_cpu" not in codes(out)
 
 
 GROWER = """

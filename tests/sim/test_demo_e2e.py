@@ -1,7 +1,7 @@
 """End to end: `burnin demo` with the real daemon on the reference system (issue 8).
 
 A 24 h window at time scale 2880 takes 30 real seconds per run; four runs fit in CI's
-3 minutes. Unskip once the daemon's `run` command is merged.
+3 minutes.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from daemon.sim.faults import SCRIPTED
 from daemon.sim.files import json_objects, read_json
 from daemon.sim.outcome import above_info, outcomes
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120),
-              pytest.mark.skip(reason="needs the integrated daemon")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 WINDOW, SCALE = "24h", 2880.0
 

@@ -196,3 +196,15 @@ def test_status_command_reads_the_running_daemon(
         out, _ = st.communicate(timeout=30)
         assert st.returncode == 0
         assert "GREEN" in out
+
+
+def test_check_dead_process_exits_2_with_process_down(seed_tree: Path, tmp_path: Path) -> None:
+    """A [[process]] whose pidfile names a dead process: exit 2, process.down CRITICAL."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    (seed_tree / "runtime/worker.pid").write_text(f"{child.pid}\n")
+    cfg = tmp_path / "burnin.toml"
+    cfg.write_text("[[process]]\nname = 'worker'\npidfile = 'runtime/worker.pid'\n")
+    code, doc = run_check(seed_tree, "--config", str(cfg))
+    assert code == 2
+    assert ("process.down", "CRITICAL") in [(f["code"], f["severity"]) for f in doc["findings"]]
