@@ -167,6 +167,7 @@ class ThresholdsCfg(Section):
     memory_growth_high_mb_min: float = 0.1
     memory_growth_critical_mb_min: float = 1.0
     memory_min_span: Duration = 1800.0
+    memory_min_rise_mb: float = Field(1.0, ge=0)  # a trend must also have grown this much
     cpu_samples: int = Field(5, ge=1)
     host_high_percent: float = 80.0
     host_critical_percent: float = 95.0

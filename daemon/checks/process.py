@@ -12,6 +12,8 @@ allocation spike that is freed again does not.
 
 from __future__ import annotations
 
+import math
+
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,9 +73,15 @@ def rss_slope_mb_min(samples: Sequence[Sample], min_span_s: float) -> float | No
     return lsq_slope(xs, ys)
 
 
-def growth_severity(slope: float | None, th: ThresholdsCfg) -> Severity | None:
-    """HIGH above the high threshold, CRITICAL above the critical one (SPEC §5 bands)."""
-    if slope is None:
+def growth_severity(slope: float | None, th: ThresholdsCfg, span_min: float = math.inf
+                    ) -> Severity | None:
+    """HIGH above the high threshold, CRITICAL above the critical one (SPEC §5 bands).
+
+    The fitted rise over the span (slope x span) must also reach `memory_min_rise_mb`: at
+    high time scales the span is seconds, and a few hundred kB of warm-up would otherwise
+    read as a leak of several MB per minute.
+    """
+    if slope is None or slope * span_min < th.memory_min_rise_mb:
         return None
     if slope > th.memory_growth_critical_mb_min:
         return Severity.CRITICAL
@@ -266,10 +274,10 @@ def _state_findings(target: ProcessCfg, seen: ProcLook) -> list[Finding]:
 
 def _growth_findings(name: str, slope: float | None, track: Track,
                      th: ThresholdsCfg) -> list[Finding]:
-    sev = growth_severity(slope, th)
+    span_min = (track.samples[-1][0] - track.samples[0][0]) / 60.0 if track.samples else 0.0
+    sev = growth_severity(slope, th, span_min)
     if sev is None or slope is None:
         return []
-    span_min = (track.samples[-1][0] - track.samples[0][0]) / 60.0
     limit = (th.memory_growth_critical_mb_min if sev == Severity.CRITICAL
              else th.memory_growth_high_mb_min)
     return [finding("process.memory_growth", name,

@@ -109,3 +109,13 @@ def test_rss_spike_still_held_at_the_end_is_no_trend() -> None:
 def test_growth_severity_bands(slope: float | None, severity: Severity | None) -> None:
     """SPEC bands: < 0.1 GO, 0.1-1.0 HIGH, > 1.0 CRITICAL MB/min."""
     assert growth_severity(slope, ThresholdsCfg()) == severity
+
+
+def test_tiny_rise_over_a_short_span_is_no_leak() -> None:
+    """Warm-up of a few hundred kB over seconds (high time scale) is not a leak."""
+    from daemon.checks.process import growth_severity
+    from daemon.config import ThresholdsCfg
+
+    th = ThresholdsCfg()
+    assert growth_severity(0.5, th, span_min=0.02) is None  # 10 kB risen
+    assert growth_severity(0.5, th, span_min=30.0) is not None  # 15 MB risen
