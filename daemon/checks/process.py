@@ -13,7 +13,6 @@ allocation spike that is freed again does not.
 from __future__ import annotations
 
 import math
-
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
