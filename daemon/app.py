@@ -264,9 +264,10 @@ class Daemon:
         for result in outcome.results:
             if result.findings is not None:
                 await session.engine.observe(result.rule, result.findings, outcome.started)
-        missed = session.cadences.take_missed(check)
+        missed, coalesced = session.cadences.take_missed(check)
         extra = outcome.overruns + ([overrun(check, "scheduler", f"missed {missed} slot(s)")]
                                     if missed else [])
+        state.coalesced += coalesced
         if extra:
             await session.engine.observe("supervisor", extra, outcome.started)
         self._record(state, outcome, missed, session.cadences.next_run(check))

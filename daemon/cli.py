@@ -132,14 +132,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EX_TEMPFAIL
 
 
+HARD_STOP_S = 4.5
+
+
 async def _serve(daemon: Any) -> int:
     from daemon.service.signals import install
 
-    uninstall = install(asyncio.get_running_loop(), daemon.request_stop, daemon.request_reload)
+    def stop() -> None:
+        daemon.request_stop()
+        _arm_hard_stop(daemon.log)
+
+    uninstall = install(asyncio.get_running_loop(), stop, daemon.request_reload)
     try:
         return int(await daemon.serve())
     finally:
         uninstall()
+
+
+def _arm_hard_stop(log: Any) -> None:
+    """SPEC §7: stop within 5 s. A rule stuck in an uncancellable read (NFS, FIFO) must not
+    hold the process: everything durable is already on disk (atomic files, SQLite), so after
+    HARD_STOP_S the process exits 0 even if a thread is still blocked."""
+    import os
+    import threading
+
+    def hard_exit() -> None:
+        log.error("hard_stop", reason=f"shutdown took longer than {HARD_STOP_S}s")
+        os._exit(0)
+
+    timer = threading.Timer(HARD_STOP_S, hard_exit)
+    timer.daemon = True
+    timer.start()
 
 
 # -- check -------------------------------------------------------------------------------------

@@ -6,10 +6,9 @@ previous conditions stay as they were (a failed look is not a clean look).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
-
-import anyio
 
 from daemon.checks.base import Rule, Tick
 from daemon.clock import Clock
@@ -51,16 +50,37 @@ def overrun(check: str, rule: str, why: str) -> Finding:
 
 
 async def run_rule(rule: Rule, tick: Tick, timeout_s: float, log: Any) -> RuleResult:
+    """Run one rule under a timeout that holds even when the rule is stuck in a thread.
+
+    A rule blocked in a worker thread (an NFS hang, a FIFO) cannot be cancelled; the run is
+    left behind as a background task, reported as an overrun, and the rule is skipped until
+    it comes back, so one stuck read never stops the other rules or the daemon.
+    """
+    earlier: asyncio.Task[list[Finding]] | None = getattr(rule, "_burnin_task", None)
+    if earlier is not None and not earlier.done():
+        return RuleResult(rule.name, None, "still running since an earlier run (stuck?)")
+    task = asyncio.ensure_future(rule.run(tick))
+    rule._burnin_task = task  # type: ignore[attr-defined]
+    task.add_done_callback(_consume)
     try:
-        with anyio.fail_after(timeout_s):
-            found = await rule.run(tick)
-        return RuleResult(rule.name, list(found))
-    except TimeoutError:
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
         log.warning("rule_timeout", rule=rule.name, timeout_s=timeout_s)
         return RuleResult(rule.name, None, f"ran past its timeout of {timeout_s:.1f}s")
-    except Exception as exc:  # isolate: a broken rule never stops the daemon
-        log.error("rule_failed", rule=rule.name, error=repr(exc), exc_info=True)
+    if (exc := task.exception()) is not None:
+        log.error("rule_failed", rule=rule.name, error=repr(exc),
+                  exc_info=(type(exc), exc, exc.__traceback__))
         return RuleResult(rule.name, None, f"raised {type(exc).__name__}: {exc}")
+    return RuleResult(rule.name, list(task.result()))
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    """Retrieve the outcome of a run left behind, so asyncio does not warn about it."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def run_check(check: str, rules: list[Rule], clock: Clock, timeout_s: float,

@@ -1,7 +1,8 @@
 """Cadences on APScheduler 3.11's AsyncIOScheduler, made honest.
 
 APScheduler only *fires* a check; a worker task per check runs it, so one check never overlaps
-itself. Known traps handled here: APScheduler coalesces missed runs silently (we listen for
+itself: a slot that fires while the previous run is still going is coalesced into it and
+counted. Known traps handled here: APScheduler coalesces missed runs silently (we listen for
 EVENT_JOB_MISSED and count a missed slot) and schedules on wall-clock time (a watchdog on the
 monotonic clock fires a check that is overdue by more than two intervals, e.g. after the wall
 clock jumped back, and counts that as a missed slot too).
@@ -27,7 +28,8 @@ class Slot:
     last_fire_mono: float
     pending: bool = False
     busy: bool = False
-    missed: int = 0
+    missed: int = 0  # slots the scheduler never fired (loop blocked, clock jumped)
+    coalesced: int = 0  # slots that fired while the previous run was still going
 
 
 class Cadences:
@@ -43,7 +45,7 @@ class Cadences:
         self.slots[check] = Slot(interval_s, self.clock.monotonic())
         start = datetime.fromtimestamp(self.clock.time() + first_in_s, UTC)
         self._sched.add_job(
-            self.fire, IntervalTrigger(seconds=interval_s, start_date=start, timezone=UTC),
+            self._job, IntervalTrigger(seconds=interval_s, start_date=start, timezone=UTC),
             args=[check], id=check, name=check, coalesce=True, max_instances=1,
             misfire_grace_time=max(1, int(interval_s)), next_run_time=start,
         )
@@ -55,12 +57,19 @@ class Cadences:
         if self._sched.running:
             self._sched.shutdown(wait=False)
 
+    async def _job(self, check: str) -> None:
+        """The APScheduler job: a coroutine, so that it runs on the event loop (a plain
+        function would run in the executor's thread pool and race the check workers)."""
+        self.fire(check)
+
     def fire(self, check: str) -> None:
         slot = self.slots[check]
         slot.last_fire_mono = self.clock.monotonic()
         if slot.busy or slot.pending:
-            slot.missed += 1  # the previous run has not finished: this slot is lost
-            self.log.warning("check_slot_missed", check=check, reason="still running")
+            # The previous run is still going: this slot is coalesced into it (counted in
+            # status.json). A run going past its timeout is reported by the runner as an
+            # overrun; a short overlap at a compressed cadence is not a missed check.
+            slot.coalesced += 1
             return
         slot.pending = True
         self.on_fire(check)
@@ -80,10 +89,12 @@ class Cadences:
         when = job.next_run_time if job is not None else None
         return when.timestamp() if when is not None else None
 
-    def take_missed(self, check: str) -> int:
+    def take_missed(self, check: str) -> tuple[int, int]:
+        """(missed, coalesced) slots since the last call."""
         slot = self.slots[check]
-        missed, slot.missed = slot.missed, 0
-        return missed
+        counts = (slot.missed, slot.coalesced)
+        slot.missed = slot.coalesced = 0
+        return counts
 
     def _missed(self, event: JobExecutionEvent) -> None:
         slot = self.slots.get(str(event.job_id))

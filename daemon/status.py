@@ -28,6 +28,7 @@ class CheckState:
     runs: int = 0
     failures: int = 0
     missed: int = 0
+    coalesced: int = 0
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,7 +36,8 @@ class CheckState:
             "last_run": iso(self.last_run), "next_run": iso(self.next_run),
             "duration_ms": None if self.duration_ms is None else round(self.duration_ms, 1),
             "ok": self.ok, "findings": self.findings, "runs": self.runs,
-            "failures": self.failures, "missed": self.missed, "error": self.error,
+            "failures": self.failures, "missed": self.missed, "coalesced": self.coalesced,
+            "error": self.error,
         }
 
 

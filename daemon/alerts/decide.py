@@ -54,10 +54,10 @@ def _one(st: AlertState | None, rule: str, f: Finding, fp: str, now: float, poli
     if st is None or st.status == "resolved" or st.kind is Kind.EVENT:
         st = _new(st, rule, f, fp, now)
     elif st.status == "pending":
-        st = replace(st, seen=st.seen + 1, last_seen=now, message=f.message,
+        st = replace(st, rule=rule, seen=st.seen + 1, last_seen=now, message=f.message,
                      evidence=dict(f.evidence), severity=max(st.severity, f.severity))
     else:
-        return _continue(st, f, now)
+        return _continue(st, rule, f, now)
     if st.seen >= _needed(f.code, policy):
         return _fire(st, now, policy, silences)
     return st, None
@@ -97,8 +97,11 @@ def _fire(st: AlertState, now: float, policy: Policy,
     return st, Notice("first", st)
 
 
-def _continue(st: AlertState, f: Finding, now: float) -> tuple[AlertState, Notice | None]:
-    st = replace(st, last_seen=now, message=f.message, evidence=dict(f.evidence))
+def _continue(st: AlertState, rule: str, f: Finding, now: float
+              ) -> tuple[AlertState, Notice | None]:
+    """Still firing. The rule that reported it last owns it: only that rule's clean look
+    resolves it (two rules of one source may report one condition)."""
+    st = replace(st, rule=rule, last_seen=now, message=f.message, evidence=dict(f.evidence))
     if f.severity > st.severity:
         st = replace(st, severity=f.severity, tier_since=now, last_notified=now,
                      escalated_from=st.escalated_from or st.severity.name)

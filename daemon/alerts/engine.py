@@ -232,7 +232,7 @@ class AlertEngine:
         """History entries (for `fired()`) of the alerts that changed and have fired."""
         out = {}
         for st in changed:
-            if not st.fired or st.status == "pending":
+            if not st.fired or st.status == "pending" or _never_fired_again(st):
                 continue
             key = (st.fp, st.first_seen)
             old = self.episodes.get(key, {})
@@ -304,3 +304,12 @@ class AlertEngine:
 def _msg_id() -> str:
     return "msg_" + uuid.uuid4().hex
 
+
+def _never_fired_again(st: AlertState) -> bool:
+    """A re-occurrence that went away before passing the debounce: not a new episode.
+
+    Such a state carries the earlier episode's `fired` and `resolved_at` with its own, later
+    `first_seen`; the earlier episode is already in the history.
+    """
+    return st.status == "resolved" and st.resolved_at is not None and \
+        st.resolved_at < st.first_seen

@@ -81,15 +81,18 @@ def prepare(directory: Path) -> DemoDir:
     return demo
 
 
-def config_text(demo: DemoDir, window_s: float, scale: float) -> str:
+def config_text(demo: DemoDir, window_s: float, scale: float,
+                disabled: Sequence[str] = ()) -> str:
     """The burnin config of the demo: the reference tree, its worker, the window."""
     states = ", ".join(f'"{s}"' for s in STATES)
+    rules = ", ".join(f'"{r}"' for r in disabled)
     return (
         "# Written by `burnin demo`: burnin watching the built-in reference system.\n"
         f'[system]\nroot = "{demo.tree.root}"\nname = "reference-system"\n\n'
         f'[window]\nduration = "{window_s:g}s"\ntime_scale = {scale!r}\n\n'
         f"[state]\nstates = [{states}]\n\n"
         f'[daemon]\nruntime_dir = "{demo.runtime}"\nlog_dir = "{demo.logs}"\n\n'
+        f"[checks]\ndisabled = [{rules}]\n\n"
         f'[[process]]\nname = "worker"\npidfile = "{demo.tree.pidfile}"\n'
     )
 
@@ -215,17 +218,20 @@ def _check(window: str, time_scale: float, faults: str) -> float:
 
 def run_demo(window: str, time_scale: float, faults: str, directory: Path | None,
              seed: int | None, *, daemon_cmd: Sequence[str] | None = None,
-             console: Console | None = None, poll_s: float = 0.5) -> int:
+             console: Console | None = None, poll_s: float = 0.5,
+             disabled_rules: Sequence[str] = ()) -> int:
     """Run the demo; the daemon's exit code (0/1/2 verdict), 130 when interrupted.
 
     Raises ValueError for a bad window, time scale, fault plan or demo folder, before anything
-    is started. `daemon_cmd` replaces the daemon's command line (tests use a stand-in).
+    is started. `daemon_cmd` replaces the daemon's command line (tests use a stand-in);
+    `disabled_rules` goes to `[checks] disabled` of the demo's config.
     """
     window_s = _check(window, time_scale, faults)
     console = console or Console()
     clock = SystemClock(time_scale)
     demo = prepare(directory or DEFAULT_DIR)
-    demo.config.write_text(config_text(demo, window_s, time_scale), encoding="utf-8")
+    demo.config.write_text(config_text(demo, window_s, time_scale, disabled_rules),
+                           encoding="utf-8")
     seed = seed if seed is not None else int(clock.time()) % 100_000
     sim_cmd = sim_command(demo, window_s, time_scale, faults, seed, clock.time())
     sim = spawn(sim_cmd, demo.logs / "sim.out", demo.base)

@@ -169,3 +169,15 @@ def test_resolved_state_forgotten_after_flap_window():
     """A resolved, settled alert is dropped from the state after an hour."""
     states, _ = run([(0, [stale()]), (10, []), (10 + 3600, None)])
     assert states == {}
+
+
+def test_condition_reported_by_two_rules_is_owned_by_the_last_reporter():
+    """Integrity reporting a position condition once does not resolve it an hour later."""
+    neg = finding("ledger.negative_balance", "agent-1", "below zero")
+    states, out = {}, []
+    for rule, fs in (("integrity", [neg]), ("position", [neg]), ("integrity", [])):
+        states, ns = decide.observe(states, rule, fs, T0, P)
+        out += reasons(ns)
+    assert out == ["first"]
+    states, ns = decide.observe(states, "position", [], T0 + 1, P)
+    assert reasons(ns) == ["resolved"]

@@ -317,3 +317,21 @@ async def test_new_window_carries_open_alerts(make_cfg, log):
         eng.set_window("w2")
         fired = eng.fired()
     assert [(f["subject"], f["window_id"]) for f in fired] == [("a", "w2")]
+
+
+async def test_a_blip_after_a_resolved_alert_is_no_new_episode(make_cfg, log):
+    """A sampled condition seen once after it fired and resolved adds nothing to fired()."""
+    from daemon.alerts.engine import AlertEngine
+
+    clock = FakeClock()
+    cfg = make_cfg()
+    engine = AlertEngine(cfg, clock, log, window_id="w", host="h")
+    await engine.start()
+    try:
+        cpu = finding("host.cpu_high", "host", "cpu 90 %")
+        for found in ([cpu], [cpu], [], [cpu], []):  # fired (2 runs), resolved, one blip
+            await engine.observe("host", found, clock.time())
+            clock.advance(60)
+        assert len(engine.fired()) == 1
+    finally:
+        await engine.aclose()

@@ -208,3 +208,23 @@ def test_check_dead_process_exits_2_with_process_down(seed_tree: Path, tmp_path:
     code, doc = run_check(seed_tree, "--config", str(cfg))
     assert code == 2
     assert ("process.down", "CRITICAL") in [(f["code"], f["severity"]) for f in doc["findings"]]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_within_5s_even_with_a_read_stuck_on_a_fifo(
+        seed_tree: Path, tmp_path: Path) -> None:
+    """A journal that is a FIFO blocks its reader forever; SIGTERM still ends the daemon."""
+    journal = seed_tree / "storage/events/credits.jsonl"
+    journal.unlink()
+    os.mkfifo(journal)
+    proc = burnin("run", "--root", str(seed_tree), "--time-scale", "3600", cwd=tmp_path)
+    try:
+        wait_for(lambda: status(tmp_path))
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=6)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0

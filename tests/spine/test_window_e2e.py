@@ -17,9 +17,12 @@ pytestmark = pytest.mark.slow
 
 
 def run(cwd: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`burnin ARGS` with the host rule off: it measures the (shared) test machine."""
+    cfg = cwd / "no-host.toml"
+    cfg.write_text("[checks]\ndisabled = ['host']\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "daemon", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "daemon", *args, "--config", str(cfg)],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def report_dir(work: Path) -> Path:
@@ -55,8 +58,9 @@ def test_kill_9_mid_window_resumes_and_reports_downtime(seed_tree: Path, tmp_pat
                                                         ) -> None:
     """kill -9, restart: the same window id, the gap recorded as downtime, verdict YELLOW."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    (tmp_path / "no-host.toml").write_text("[checks]\ndisabled = ['host']\n")
     args = [sys.executable, "-m", "daemon", "run", "--root", str(seed_tree),
-            "--window", "2h", "--time-scale", "900"]
+            "--window", "2h", "--time-scale", "900", "--config", str(tmp_path / "no-host.toml")]
     proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     status = tmp_path / "runtime/status.json"
