@@ -22,7 +22,7 @@ from daemon.clock import Clock, SystemClock
 from daemon.config import Config
 from daemon.errors import ConfigError
 from daemon.lock import InstanceLock
-from daemon.model import CHECKS, Finding
+from daemon.model import CHECKS, Finding, finding
 from daemon.runner import overrun, run_check
 from daemon.schedule import Cadences, interval_real
 from daemon.service import signals
@@ -34,7 +34,8 @@ from daemon.window.lifecycle import WindowRunner, notification
 from daemon.window.state import Window
 
 TICK_S = 0.5
-STATUS_EVERY_S = 5.0
+STATUS_EVERY_S = 1.0  # at least this often, so alert changes from the engine show at once
+RESTART_ONLY = ("window", "daemon", "metrics")  # config tables a reload cannot change
 
 
 class Session:
@@ -44,7 +45,7 @@ class Session:
         self.d, self.cfg = daemon, cfg
         self.hub = SourceHub()
         self.env = Env(cfg=cfg, clock=daemon.clock, sources=self.hub, log=daemon.log,
-                       state_dir=cfg.runtime_dir / "state")
+                       state_dir=cfg.runtime_dir / "state", window_id=daemon.window.id)
         self.hub.bind(self.env)
         self.selfmon = self.hub.get("selfmon")
         self.rules: dict[str, list[Rule]] = {
@@ -93,9 +94,10 @@ class Session:
             except Exception as exc:
                 self.d.log.error("rule_serve_failed", rule=rule.name, error=repr(exc),
                                  exc_info=True)
-                await self.engine.observe("supervisor", [overrun(rule.check, rule.name,
-                                          f"watch raised {type(exc).__name__}: {exc}")],
-                                          self.d.clock.time())
+                now = self.d.clock.time()
+                await self.engine.observe("supervisor", [overrun(
+                    rule.check, rule.name, f"watch raised {type(exc).__name__}: {exc}", now)],
+                    now)
                 await self.d.clock.sleep(5.0)
 
     def all_rules(self) -> list[Rule]:
@@ -135,6 +137,7 @@ class Daemon:
         self.notifier = Notifier()
         self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
         self._ready = False
+        self._runtime_failing = False
         self.fired: list[dict[str, Any]] = []
         self.last_doc: dict[str, Any] = {}
         self.current_verdict = "GREEN"
@@ -210,7 +213,7 @@ class Daemon:
             now = self.clock.time()
             await session.engine.tick(now)
             session.cadences.overdue()
-            self.window.heartbeat(now)
+            await self._window_io(session, lambda: self.window.heartbeat(now))
             self._poll_trigger_files()
             if self.reload_event.is_set():
                 new = self._try_reload()
@@ -219,9 +222,27 @@ class Daemon:
             if self.dirty or now - last_status >= STATUS_EVERY_S:
                 doc = self._write_status()
                 last_status = now
-                self.runner.on_tick(now, doc, self.fired)
+                await self._window_io(session, lambda: self.runner.on_tick(now, doc, self.fired))
             if self.runner.should_end(now, self.current_verdict):
                 return await self._end_window(session, now)
+
+    async def _window_io(self, session: Session, action: Callable[[], object]) -> None:
+        """Window state, series and reports live on burnin's disk: a failure to write them
+        (disk full, read-only) is a finding and is retried, never a dead daemon."""
+        try:
+            action()
+        except OSError as exc:
+            if not self._runtime_failing:
+                self.log.error("runtime_write_failed", error=repr(exc))
+            self._runtime_failing = True
+            await session.engine.observe("supervisor.runtime", [finding(
+                "daemon.runtime_unwritable", str(self.cfg.runtime_dir),
+                f"cannot write burnin's runtime folder: {exc}", {"error": repr(exc)})],
+                self.clock.time())
+            return
+        if self._runtime_failing:
+            self._runtime_failing = False
+            await session.engine.observe("supervisor.runtime", [], self.clock.time())
 
     def _poll_trigger_files(self) -> None:
         """Stop/reload requests by file, for platforms without SIGHUP (Windows)."""
@@ -237,6 +258,7 @@ class Daemon:
         self.notifier.reloading()
         try:
             cfg = self.reload_config()
+            _reloadable(self.cfg, cfg)
         except ConfigError as exc:
             self.log.error("config_reload_refused", error=str(exc))
             self.notifier.ready()  # still running on the old config
@@ -265,8 +287,8 @@ class Daemon:
             if result.findings is not None:
                 await session.engine.observe(result.rule, result.findings, outcome.started)
         missed, coalesced = session.cadences.take_missed(check)
-        extra = outcome.overruns + ([overrun(check, "scheduler", f"missed {missed} slot(s)")]
-                                    if missed else [])
+        extra = outcome.overruns + ([overrun(check, "scheduler", f"missed {missed} slot(s)",
+                                             outcome.started)] if missed else [])
         state.coalesced += coalesced
         if extra:
             await session.engine.observe("supervisor", extra, outcome.started)
@@ -365,3 +387,12 @@ def _iso(ts: float) -> str:
     from daemon.clock import iso
 
     return iso(ts) or ""
+
+
+def _reloadable(old: Config, new: Config) -> None:
+    """A reload may change checks, rules, thresholds and channels; the window, burnin's own
+    folders and the metrics listener are fixed for the life of the process."""
+    for table in RESTART_ONLY:
+        if getattr(old, table) != getattr(new, table):
+            raise ConfigError(new.source, table, "changed; this table takes effect only after "
+                              "a restart (the old config is kept)")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daemon.checks.base import Rule, Tick
-from daemon.clock import Clock
+from daemon.clock import Clock, iso
 from daemon.model import Finding, finding
 
 
@@ -40,13 +40,15 @@ class CheckOutcome:
 
     @property
     def overruns(self) -> list[Finding]:
-        return [overrun(self.check, r.rule, r.error or "failed")
+        return [overrun(self.check, r.rule, r.error or "failed", self.started)
                 for r in self.results if r.findings is None]
 
 
-def overrun(check: str, rule: str, why: str) -> Finding:
+def overrun(check: str, rule: str, why: str, at: float) -> Finding:
+    """One overrun; `at` makes each occurrence its own event (the same text hours later is
+    a new fact, not a repeat of the old one)."""
     return finding("daemon.check_overrun", f"{check}/{rule}", f"{check} rule {rule}: {why}",
-                   {"check": check, "rule": rule, "error": why})
+                   {"check": check, "rule": rule, "error": why, "at": iso(at)})
 
 
 async def run_rule(rule: Rule, tick: Tick, timeout_s: float, log: Any) -> RuleResult:

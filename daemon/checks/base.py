@@ -42,6 +42,7 @@ class Env:
     oneshot: bool = False
     state_dir: Path | None = None
     progress: Callable[[str, int, int], None] | None = None  # (label, done, total) for `check`
+    window_id: str | None = None  # the burn-in window the daemon is in (None in `check`)
 
 
 @dataclass

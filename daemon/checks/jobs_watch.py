@@ -125,13 +125,16 @@ class JobsWatch(Rule):
             return
         with contextlib.suppress(OSError, orjson.JSONDecodeError, TypeError, AttributeError):
             data: dict[str, Any] = orjson.loads(path.read_bytes())
+            if data.get("window_id") != self.env.window_id:
+                return  # "within the window": a new window counts stale claims afresh
             self.stale_seen = {str(s) for s in data.get("stale_seen", [])}
             self.excessive_fired = bool(data.get("excessive_fired", False))
 
     def save(self) -> None:
         path = self._state_path()
         if path is not None:
-            atomic.write_json(path, {"stale_seen": sorted(self.stale_seen),
+            atomic.write_json(path, {"window_id": self.env.window_id,
+                                     "stale_seen": sorted(self.stale_seen),
                                      "excessive_fired": self.excessive_fired})
 
     def close(self) -> None:

@@ -165,3 +165,19 @@ async def test_excessive_fires_once_across_restart(tree: Path, tmp_path: Path) -
     again = await JobsWatch(env2).run(tick(env2))
     assert [f.code for f in first].count("jobs.stale_claims_excessive") == 1
     assert [f.code for f in again].count("jobs.stale_claims_excessive") == 0
+
+
+async def test_a_new_window_counts_stale_claims_afresh(tree: Path, tmp_path: Path) -> None:
+    """stale_claims_excessive is per window: the next window can fire it again."""
+    for i in range(5):
+        write(tree / OUT / f"s{i}.claimed", {"claimed_at": time.time() - 900})
+    state = tmp_path / "state"
+    env = make_env(tree, state_dir=state)
+    env.window_id = "w-1"
+    rule = JobsWatch(env)
+    await rule.run(tick(env))
+    rule.save()
+    env2 = make_env(tree, state_dir=state)
+    env2.window_id = "w-2"
+    again = await JobsWatch(env2).run(tick(env2))
+    assert [f.code for f in again].count("jobs.stale_claims_excessive") == 1

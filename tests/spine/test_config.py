@@ -111,3 +111,14 @@ def test_job_glob_with_wildcard_folder_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "[jobs]\nclaims = 'data/*/x.claimed'\n")
     with pytest.raises(ConfigError, match=r"jobs\.claims: the folder part must be a literal"):
         load_config(path)
+
+
+def test_reload_refuses_changes_that_need_a_restart(tmp_path: Path) -> None:
+    """SIGHUP may change rules and thresholds, not the window or burnin's folders."""
+    from daemon.app import _reloadable
+
+    old = load_config(write(tmp_path, "[window]\nduration = '72h'\n"))
+    _reloadable(old, load_config(write(tmp_path, "[window]\nduration = '72h'\n"
+                                                 "[jobs]\npending_after = '20m'\n")))
+    with pytest.raises(ConfigError, match="window: changed; this table takes effect only"):
+        _reloadable(old, load_config(write(tmp_path, "[window]\nduration = '24h'\n")))
