@@ -9,6 +9,7 @@ the new config (the window, the status sequence and the instance lock carry over
 from __future__ import annotations
 
 import socket
+from functools import partial
 from collections.abc import Callable
 from typing import Any
 
@@ -213,7 +214,7 @@ class Daemon:
             now = self.clock.time()
             await session.engine.tick(now)
             session.cadences.overdue()
-            await self._window_io(session, lambda: self.window.heartbeat(now))
+            await self._window_io(session, partial(self.window.heartbeat, now))
             self._poll_trigger_files()
             if self.reload_event.is_set():
                 new = self._try_reload()
@@ -222,7 +223,7 @@ class Daemon:
             if self.dirty or now - last_status >= STATUS_EVERY_S:
                 doc = self._write_status()
                 last_status = now
-                await self._window_io(session, lambda: self.runner.on_tick(now, doc, self.fired))
+                await self._window_io(session, partial(self.runner.on_tick, now, doc, self.fired))
             if self.runner.should_end(now, self.current_verdict):
                 return await self._end_window(session, now)
 
