@@ -9,8 +9,8 @@ the new config (the window, the status sequence and the instance lock carry over
 from __future__ import annotations
 
 import socket
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import anyio
