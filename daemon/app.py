@@ -78,7 +78,12 @@ class Session:
             self.wake[check] = anyio.Event()
             slot.pending, slot.busy = False, True
             try:
+                started = self.d.clock.monotonic()
                 await self.d.run_one(self, check)
+                # Duty cap: rest as long as the run took (at most one interval), so that a
+                # full replay at a compressed cadence cannot take the host's CPU for itself.
+                rest = min(self.d.clock.monotonic() - started, self.intervals()[check])
+                await self.d.clock.sleep(rest)
             finally:
                 slot.busy = False
 
