@@ -97,6 +97,8 @@ class Parser:
         self.struct = _build(self.paths) if self.flat else _build_nested(self.paths)
         self._decoder = msgspec.json.Decoder(self.struct)
         self.decode = self._decoder.decode if self.flat else self._decode_nested
+        # a whole body of lines in one call (flat fields only; blank lines are skipped there)
+        self.decode_lines = self._decoder.decode_lines if self.flat else None
 
     def _decode_nested(self, line: bytes) -> Flat:
         obj = self._decoder.decode(line)
