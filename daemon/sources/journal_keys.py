@@ -3,9 +3,10 @@
 Python's `set` costs 60-100 bytes per key, a history checker's classic memory blow-up. Here a
 batch of hashes is checked against a few sorted levels with `searchsorted` and then added as a
 new level; levels of similar size are merged (a small log-structured merge), so both the
-cost per key and the memory stay flat. A hash match is only a *suspect*: the caller re-checks
-the exact key text in the journal before reporting it. The hash (adler32 << 32 | crc32 of the
-key's raw JSON text) is stable across processes, so the store persists.
+cost per key and the memory stay flat. A Bloom filter (2 to 4 bytes per key) in front of the
+levels lets most new keys skip the binary searches. A hash match is only a *suspect*: the
+caller re-checks the exact key text in the journal before reporting it. The hash (adler32 << 32
+| crc32 of the key's raw JSON text) is stable across processes, so the store persists.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import zlib
 import numpy as np
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))  # odd: spread the bits
+_U3, _U7, _U1 = np.uint64(3), np.uint64(7), np.uint64(1)
+BITS_PER_KEY = 16  # below this many filter bits per key, the filter is rebuilt larger
 
 
 def key_hash(raw: bytes) -> int:
@@ -31,14 +35,39 @@ def hash_many(raws: list[bytes]) -> np.ndarray:
     return out
 
 
-class KeyTable:
-    """Sorted levels of unique uint64 hashes."""
+class Filter:
+    """A Bloom filter of uint64 hashes (two bits each): `maybe` is False for most new ones."""
 
-    __slots__ = ("count", "levels")
+    __slots__ = ("bits", "log2")
+
+    def __init__(self, log2: int = 16) -> None:
+        self.log2 = log2
+        self.bits = np.zeros(1 << (log2 - 3), dtype=np.uint8)
+
+    def _at(self, hashes: np.ndarray) -> list[np.ndarray]:
+        shift = np.uint64(64 - self.log2)
+        return [(hashes * mix) >> shift for mix in _MIX]
+
+    def maybe(self, hashes: np.ndarray) -> np.ndarray:
+        out = np.ones(len(hashes), dtype=bool)
+        for at in self._at(hashes):
+            out &= ((self.bits[at >> _U3] >> (at & _U7)) & _U1).astype(bool)
+        return out
+
+    def add(self, hashes: np.ndarray) -> None:
+        for at in self._at(hashes):
+            np.bitwise_or.at(self.bits, at >> _U3, np.left_shift(1, at & _U7).astype(np.uint8))
+
+
+class KeyTable:
+    """Sorted levels of unique uint64 hashes (and a filter in front of them)."""
+
+    __slots__ = ("count", "filter", "levels")
 
     def __init__(self) -> None:
         self.levels: list[np.ndarray] = []
         self.count = 0
+        self.filter = Filter()
 
     def add_many(self, hashes: list[int] | np.ndarray) -> list[int]:
         """Add a batch; returns the indexes (in `hashes`) of values already seen before them."""
@@ -46,9 +75,9 @@ class KeyTable:
         order = np.argsort(arr, kind="stable")
         ranked = arr[order]  # sorted queries make searchsorted cache-friendly
         seen = np.zeros(len(arr), dtype=bool)
-        for level in self.levels:
-            at = np.minimum(np.searchsorted(level, ranked), len(level) - 1)
-            seen |= level[at] == ranked
+        if self.levels:
+            probe = np.flatnonzero(self.filter.maybe(ranked))
+            seen[probe] = self._known(ranked[probe])
         seen[1:] |= ranked[1:] == ranked[:-1]
         dup = np.zeros(len(arr), dtype=bool)
         dup[order] = seen
@@ -56,6 +85,13 @@ class KeyTable:
         if len(fresh):
             self._push(fresh)
         return np.flatnonzero(dup).tolist()
+
+    def _known(self, ranked: np.ndarray) -> np.ndarray:
+        seen = np.zeros(len(ranked), dtype=bool)
+        for level in self.levels if len(ranked) else ():
+            at = np.minimum(np.searchsorted(level, ranked), len(level) - 1)
+            seen |= level[at] == ranked
+        return seen
 
     def __contains__(self, h: int) -> bool:
         probe = np.array([h], dtype=np.uint64)
@@ -68,9 +104,18 @@ class KeyTable:
     def _push(self, fresh: np.ndarray) -> None:
         self.levels.append(fresh)
         self.count += len(fresh)
+        self._filter(fresh)
         while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
             top = self.levels.pop()
             self.levels[-1] = np.sort(np.concatenate((self.levels[-1], top)), kind="stable")
+
+    def _filter(self, fresh: np.ndarray) -> None:
+        if self.count * BITS_PER_KEY <= 1 << self.filter.log2:
+            self.filter.add(fresh)
+            return
+        self.filter = Filter(max(16, (self.count * BITS_PER_KEY).bit_length() + 1))
+        for level in self.levels:
+            self.filter.add(level)
 
     @property
     def nbytes(self) -> int:
@@ -91,6 +136,7 @@ class KeyTable:
         table = cls()
         if len(arr):
             table.levels, table.count = [arr], len(arr)
+            table._filter(arr)
         return table
 
     def copy(self) -> KeyTable:
