@@ -112,25 +112,26 @@ class Book:
         A clean body is decoded in one call, without splitting it into lines."""
         nls = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
         count = len(nls) + 1
-        events = self._decode_lines(body, count)
-        if events is None or _too_long(nls, len(body), self.max_line):
+        decoded = self._decode_lines(body, count)
+        if decoded is None or _too_long(nls, len(body), self.max_line):
             self.feed(body.split(b"\n"), line_no, offset, body)
             return count
         self.counts["lines"] += count
+        events, strict = decoded
         where = _Where(None, offset, nls)
-        if "s" in self.parser.paths or not self._apply_clean(events, line_no, where):
+        if "s" in self.parser.paths or not self._apply_clean(events, line_no, where, strict):
             self._apply(events, line_no, offset, None, where)
         return count
 
-    def _decode_lines(self, body: bytes, count: int) -> list[Any] | None:
-        decode_lines = self.parser.decode_lines
-        if decode_lines is None:
-            return None
-        try:
-            events = decode_lines(body)
-        except FAST_ERRORS:
-            return None
-        return events if len(events) == count else None  # a blank line is skipped there
+    def _decode_lines(self, body: bytes, count: int) -> tuple[list[Any], bool] | None:
+        """(the events of a body, whether the strict decoder took them), or None."""
+        for decode_lines, strict in self.parser.line_decoders:
+            try:
+                events = decode_lines(body)
+            except FAST_ERRORS:
+                continue
+            return (events, strict) if len(events) == count else None  # blank lines skipped
+        return None
 
     def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
         if len(line) > self.max_line:
@@ -158,16 +159,18 @@ class Book:
                 events.append(self._slow(slow, line, line_no + i, where.at(i)))
         return events
 
-    def _apply_clean(self, events: list[Any], line_no: int, where: _Where) -> bool:
+    def _apply_clean(self, events: list[Any], line_no: int, where: _Where,
+                     strict: bool = False) -> bool:
         """The common case at C speed: every line an event with a raw key, an account and a
-        delta. Returns False (having changed nothing) when the batch needs `_apply`."""
-        if not events or None in events:
+        delta (known when `strict`). Returns False (having changed nothing) when the batch
+        needs `_apply`."""
+        if not events or (not strict and None in events):
             return False
         keys = list(map(_GET_K, events))
         accounts = list(map(_GET_A, events))
-        if set(map(type, keys)) != _RAW or not set(map(type, accounts)) <= _IDS:
+        if not strict and (set(map(type, keys)) != _RAW or not set(map(type, accounts)) <= _IDS):
             return False
-        deltas = _numbers(list(map(_GET_D, events)))
+        deltas = _numbers(list(map(_GET_D, events)), strict)
         if deltas is None:
             return False
         approvals = self._approvals_in(events)
@@ -398,10 +401,11 @@ _RAW, _IDS = {Raw}, {str, int}
 _DECIMALS = msgspec.json.Decoder(list[Decimal]).decode
 
 
-def _numbers(raws: list[Any]) -> list[Decimal] | bytes | None:
+def _numbers(raws: list[Any], strict: bool = False) -> list[Decimal] | bytes | None:
     """A batch's raw deltas when all are JSON numbers: joined by ',' when none has an exponent
-    (summed as scaled integers), else as exact Decimals; None when one is not a number."""
-    if set(map(type, raws)) != _RAW:
+    (summed as scaled integers), else as exact Decimals; None when one is not a number.
+    `strict`: all are known to be Raw."""
+    if not strict and set(map(type, raws)) != _RAW:
         return None
     joined = b",".join(raws)
     if not joined.translate(None, PLAIN):

@@ -97,8 +97,14 @@ class Parser:
         self.struct = _build(self.paths) if self.flat else _build_nested(self.paths)
         self._decoder = msgspec.json.Decoder(self.struct)
         self.decode = self._decoder.decode if self.flat else self._decode_nested
-        # a whole body of lines in one call (flat fields only; blank lines are skipped there)
-        self.decode_lines = self._decoder.decode_lines if self.flat else None
+        # (decode a whole body of lines in one call, whether its events are all clean): flat
+        # fields only. The strict decoder requires an account, a delta and a key in every event.
+        self.line_decoders: list[tuple[Any, bool]] = []
+        if self.flat:
+            if {"a", "d", "k"} <= self.paths.keys():
+                strict = msgspec.json.Decoder(_build(self.paths, strict=True))
+                self.line_decoders.append((strict.decode_lines, True))
+            self.line_decoders.append((self._decoder.decode_lines, False))
 
     def _decode_nested(self, line: bytes) -> Flat:
         obj = self._decoder.decode(line)
@@ -173,10 +179,12 @@ def _ident(name: str) -> str:
     return "f_" + name.encode().hex()
 
 
-def _build(paths: dict[str, tuple[str, ...]]) -> type:
-    fields = [(role, _TYPES.get(role, Any), UNSET) for role in paths]
+def _build(paths: dict[str, tuple[str, ...]], *, strict: bool = False) -> type:
+    """The event Struct; `strict`: the account, delta and key are required."""
+    fields = [(role, _TYPES.get(role, Any)) if strict and role in "adk" else
+              (role, _TYPES.get(role, Any), UNSET) for role in paths]
     rename = {role: path[0] for role, path in paths.items()}
-    return msgspec.defstruct("Event", fields, rename=rename, gc=False)
+    return msgspec.defstruct("Event", fields, rename=rename, gc=False, kw_only=True)
 
 
 def _build_nested(paths: dict[str, tuple[str, ...]]) -> type:
