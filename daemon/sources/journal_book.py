@@ -180,7 +180,7 @@ class Book:
         self._sum(accounts, deltas, line_no, where)
         before = self.counts["events"]
         self.counts["events"] = before + len(events)
-        if "c" in self.parser.paths:
+        if "c" in self.parser.paths and not strict:  # strict: every event has one
             corr = list(map(_GET_C, events))
             self.counts["missing_correlation"] += (
                 corr.count(UNSET) + corr.count(None) + corr.count(""))
