@@ -72,6 +72,19 @@ class KeyTable:
     def add_many(self, hashes: list[int] | np.ndarray) -> list[int]:
         """Add a batch; returns the indexes (in `hashes`) of values already seen before them."""
         arr = np.asarray(hashes, dtype=np.uint64)
+        ranked = np.sort(arr)
+        if not (ranked[1:] == ranked[:-1]).any() and not self._any_known(arr):
+            if len(ranked):
+                self._push(ranked)  # the common case: all new
+            return []
+        return self._add_with_duplicates(arr)
+
+    def _any_known(self, arr: np.ndarray) -> bool:
+        if not self.levels:
+            return False
+        return bool(self._known(np.sort(arr[self.filter.maybe(arr)])).any())
+
+    def _add_with_duplicates(self, arr: np.ndarray) -> list[int]:
         order = np.argsort(arr, kind="stable")
         ranked = arr[order]  # sorted queries make searchsorted cache-friendly
         seen = np.zeros(len(arr), dtype=bool)
