@@ -5,13 +5,13 @@ batch of hashes is checked against a few sorted levels with `searchsorted` and t
 new level; levels of similar size are merged (a small log-structured merge), so both the
 cost per key and the memory stay flat. A Bloom filter (2 to 4 bytes per key) in front of the
 levels lets most new keys skip the binary searches. A hash match is only a *suspect*: the
-caller re-checks the exact key text in the journal before reporting it. The hash (adler32 << 32
-| crc32 of the key's raw JSON text) is stable across processes, so the store persists.
+caller re-checks the exact key text in the journal before reporting it. The hash of the key's
+raw JSON text (its length, then each 8-byte little-endian word, mixed by multiply-xorshift
+steps; numpy over a whole batch) is stable across processes and machines, so the store
+persists.
 """
 
 from __future__ import annotations
-
-import zlib
 
 import numpy as np
 
@@ -21,18 +21,61 @@ _U3, _U7, _U1 = np.uint64(3), np.uint64(7), np.uint64(1)
 BITS_PER_KEY = 16  # below this many filter bits per key, the filter is rebuilt larger
 
 
+_SEED, _M1, _M2 = (np.uint64(x) for x in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9,
+                                             0x94D049BB133111EB))
+_S27, _S30, _S31, _S32 = (np.uint64(x) for x in (27, 30, 31, 32))
+WIDE = 256  # keys longer than this are hashed one at a time (by the same function)
+
+
 def key_hash(raw: bytes) -> int:
     """The stable non-zero 64-bit hash of a key's raw JSON text."""
-    return ((zlib.adler32(raw) << 32) | zlib.crc32(raw)) or 1
+    return int(hash_many([raw])[0])
 
 
 def hash_many(raws: list[bytes]) -> np.ndarray:
-    """`key_hash` of many keys, computed by C loops."""
-    high = np.fromiter(map(zlib.adler32, raws), dtype=np.uint64, count=len(raws))
-    low = np.fromiter(map(zlib.crc32, raws), dtype=np.uint64, count=len(raws))
-    out = (high << np.uint64(32)) | low
-    out[out == 0] = 1
+    """`key_hash` of many keys, a few numpy passes over the whole batch."""
+    lens = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
+    if not len(raws) or lens.max() <= WIDE:
+        return _hash_rows(b"".join(raws), lens)
+    out = np.empty(len(raws), dtype=np.uint64)
+    short = np.flatnonzero(lens <= WIDE)
+    out[short] = _hash_rows(b"".join([raws[i] for i in short.tolist()]), lens[short])
+    for i in np.flatnonzero(lens > WIDE).tolist():
+        out[i] = _hash_rows(bytes(raws[i]), lens[i:i + 1])[0]
     return out
+
+
+def _hash_rows(joined: bytes, lens: np.ndarray) -> np.ndarray:
+    """The hash of each key of `joined` (keys of lengths `lens`, back to back)."""
+    width = 8 * int(-(-lens.max() // 8)) if len(lens) else 8
+    words = _matrix(joined, lens, width).view("<u8")
+    nwords = (lens + 7) // 8
+    least = int(nwords.min()) if len(lens) else 0
+    h = lens.astype(np.uint64) * _SEED
+    for j in range(width // 8):
+        mixed = (h ^ words[:, j]) * _M1
+        mixed ^= mixed >> _S32
+        h = mixed if j < least else np.where(j < nwords, mixed, h)
+    h ^= h >> _S30
+    h *= _M1
+    h ^= h >> _S27
+    h *= _M2
+    h ^= h >> _S31
+    h[h == 0] = 1
+    return h
+
+
+def _matrix(joined: bytes, lens: np.ndarray, width: int) -> np.ndarray:
+    """Keys as the rows of a (keys, width) byte matrix, zero-padded."""
+    flat = np.frombuffer(joined, dtype=np.uint8)
+    mat = np.zeros((len(lens), width), dtype=np.uint8)
+    if len(lens) and lens.min() == lens.max():
+        mat[:, :lens[0]] = flat.reshape(len(lens), int(lens[0]))
+        return mat
+    starts = np.cumsum(lens) - lens
+    at = np.repeat(np.arange(len(lens)) * width - starts, lens) + np.arange(len(flat))
+    mat.ravel()[at] = flat
+    return mat
 
 
 class Filter:
