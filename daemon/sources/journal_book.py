@@ -112,7 +112,7 @@ class Book:
         A clean body is decoded in one call, without splitting it into lines."""
         nls = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
         count = len(nls) + 1
-        decoded = self._decode_lines(body, count)
+        decoded = self._decode_lines(body, nls)
         if decoded is None or _too_long(nls, len(body), self.max_line):
             self.feed(body.split(b"\n"), line_no, offset, body)
             return count
@@ -123,14 +123,16 @@ class Book:
             self._apply(events, line_no, offset, None, where)
         return count
 
-    def _decode_lines(self, body: bytes, count: int) -> tuple[list[Any], bool] | None:
+    def _decode_lines(self, body: bytes, nls: np.ndarray) -> tuple[list[Any], bool] | None:
         """(the events of a body, whether the strict decoder took them), or None."""
+        if not _one_per_line(body, nls):
+            return None
         for decode_lines, strict in self.parser.line_decoders:
             try:
                 events = decode_lines(body)
             except FAST_ERRORS:
                 continue
-            return (events, strict) if len(events) == count else None  # blank lines skipped
+            return (events, strict) if len(events) == len(nls) + 1 else None
         return None
 
     def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
@@ -430,6 +432,16 @@ def _roomy(balance: Any) -> bool:
         return -ROOMY < balance < ROOMY
     exponent = balance.as_tuple().exponent
     return -ROOMY < balance < ROOMY and exponent.__class__ is int and exponent >= -18
+
+
+def _one_per_line(body: bytes, nls: np.ndarray) -> bool:
+    """Whether every line starts with '{' and ends with '}'. `decode_lines` reads values
+    separated by any whitespace; as no JSON value holds '}\\n{', its values are then the lines
+    (a blank line, two objects on a line, or one over two lines take the line-by-line path)."""
+    if body[:1] != b"{" or body[-1:] != b"}":
+        return False
+    text = np.frombuffer(body, np.uint8)
+    return bool((text[nls - 1] == 125).all() and (text[nls + 1] == 123).all())
 
 
 def _too_long(nls: np.ndarray, size: int, limit: int) -> bool:

@@ -81,11 +81,11 @@ class Sums:
 
     def _ids(self, accounts: list[Any]) -> np.ndarray:
         ids = self.ids
-        new = set(accounts).difference(ids)
-        if new:  # numbered in order of first appearance, as the balances dict keeps them
-            for acc in sorted(new, key=accounts.index):
-                ids[acc] = len(self.names)
-                self.names.append(acc)
+        if not ids.keys() >= set(accounts):  # numbered in order of first appearance
+            for acc in dict.fromkeys(accounts):
+                if acc not in ids:
+                    ids[acc] = len(self.names)
+                    self.names.append(acc)
             grow = len(self.names) - len(self.acc)
             self.acc = np.concatenate((self.acc, np.zeros(grow, np.int64)))
             self.places = np.concatenate((self.places, np.full(grow, -1, np.int64)))

@@ -121,3 +121,25 @@ def test_filter_never_hides_a_duplicate() -> None:
     assert table.add_many([7, 39_999, 40_001, 7]) == [0, 1, 3]
     again = KeyTable.from_bytes(table.to_bytes())
     assert again.add_many([123, 99_999]) == [0]
+
+
+def test_body_whose_values_are_not_its_lines_is_read_line_by_line() -> None:
+    """Two objects on a line plus a blank line (or one object over two lines) are corrupt
+    lines, not events, even when the count of values matches the count of lines."""
+    cases = [[b'{"agent_id":"a","delta":1} {"agent_id":"a","delta":2}', b""],
+             [b'{"agent_id":"a","delta":', b'1} {"agent_id":"b","delta":2}'],
+             [line(0, "a", "1"), b" " + line(1, "a", "2"), line(2, "a", "3") + b"\r"]]
+    for lines in cases:
+        fast, slow = book(), book()
+        fast.feed_body(b"\n".join(lines), 1, 0)
+        slow.feed(lines, 1, 0)
+        assert fast.counts == slow.counts and fast.balances == slow.balances
+        assert [f.evidence for f in fast.drain()] == [f.evidence for f in slow.drain()]
+
+
+def test_many_new_accounts_keep_first_appearance_order() -> None:
+    """Thousands of accounts first seen in one batch: balances in file order."""
+    b = book()
+    names = [f"acc{(i * 7919) % 5000}" for i in range(5000)]
+    b.feed_body(b"\n".join(line(i, a, "1") for i, a in enumerate(names)), 1, 0)
+    assert list(b.balances) == names
