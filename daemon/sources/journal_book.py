@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 import msgspec
+import numpy as np
 from msgspec import UNSET, Raw
 
 from daemon.model import Finding, finding
@@ -29,9 +30,11 @@ from daemon.sources.journal_parse import (
     Parser,
     raw_number,
 )
+from daemon.sources.journal_sums import PLAIN, Sums
 
 EXACT = decimal.Context(prec=60, Emax=999_999, Emin=-999_999, traps=[
     decimal.InvalidOperation, decimal.Overflow, decimal.Inexact, decimal.DivisionByZero])
+ROOMY = Decimal(10) ** 38  # pending sums fold exactly into balances below this (see _roomy)
 MAX_NEW = 500  # event findings kept per drain; the rest are counted in `dropped`
 COUNTERS = ("lines", "events", "corrupt_lines", "oversized_lines", "invalid_fields",
             "non_finite", "duplicate_keys", "sequence_gaps", "missing_correlation",
@@ -46,7 +49,9 @@ class Book:
         self.parser, self.rel, self.max_line = parser, rel, max_line
         self.request_type, self.decision_types = request_type, frozenset(decision_types)
         self.approval_types = self.decision_types | {request_type}
-        self.balances: dict[Any, Any] = {}
+        self._balances: dict[Any, Any] = {}
+        self.sums = Sums()  # clean batches' deltas not yet folded into the balances
+        self._wide: bool | None = False  # a balance too wide for `sums` (None: not known)
         self.keys = KeyTable()
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.last_seq: int | None = None
@@ -56,6 +61,23 @@ class Book:
         self.suspects: list[tuple[Any, int, int]] = []  # (key, line, offset) hash matches
         self.new: list[Finding] = []
         self.dropped = 0
+
+    @property
+    def balances(self) -> dict[Any, Any]:
+        """Exact balances by account (the caller may change them)."""
+        self._fold()
+        self._wide = None
+        return self._balances
+
+    @balances.setter
+    def balances(self, value: dict[Any, Any]) -> None:
+        self.sums.clear()
+        self._balances, self._wide = value, None
+
+    def _fold(self) -> None:
+        if self.sums.pending:
+            self.sums.fold(self._balances, EXACT)
+            self._wide = None
 
     def emit(self, code: str, line: int, offset: int, message: str, **evidence: Any) -> None:
         """Record a new event finding about a line (bounded)."""
@@ -84,6 +106,35 @@ class Book:
             return
         self._feed_fast(lines, line_no, offset)
 
+    def feed_body(self, body: bytes, line_no: int, offset: int) -> int:
+        """Apply the complete lines of `body` (lines joined by `\\n`); returns their number.
+
+        A clean body is decoded in one call, without splitting it into lines."""
+        nls = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
+        count = len(nls) + 1
+        decoded = self._decode_lines(body, nls)
+        if decoded is None or _too_long(nls, len(body), self.max_line):
+            self.feed(body.split(b"\n"), line_no, offset, body)
+            return count
+        self.counts["lines"] += count
+        events, strict = decoded
+        where = _Where(None, offset, nls)
+        if "s" in self.parser.paths or not self._apply_clean(events, line_no, where, strict):
+            self._apply(events, line_no, offset, None, where)
+        return count
+
+    def _decode_lines(self, body: bytes, nls: np.ndarray) -> tuple[list[Any], bool] | None:
+        """(the events of a body, whether the strict decoder took them), or None."""
+        if not _one_per_line(body, nls):
+            return None
+        for decode_lines, strict in self.parser.line_decoders:
+            try:
+                events = decode_lines(body)
+            except FAST_ERRORS:
+                continue
+            return (events, strict) if len(events) == len(nls) + 1 else None
+        return None
+
     def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
         if len(line) > self.max_line:
             self.oversized(line_no, offset, len(line))
@@ -96,8 +147,9 @@ class Book:
         except FAST_ERRORS:
             events = self._decode_each(lines, line_no, offset)
         self.counts["lines"] += len(lines)
-        if "s" in self.parser.paths or not self._apply_clean(events, line_no, offset, lines):
-            self._apply(events, line_no, offset, lines)
+        where = _Where(lines, offset)
+        if "s" in self.parser.paths or not self._apply_clean(events, line_no, where):
+            self._apply(events, line_no, offset, lines, where)
 
     def _decode_each(self, lines: list[bytes], line_no: int, offset: int) -> list[Any]:
         decode, slow, where = self.parser.decode, self.parser.slow, _Where(lines, offset)
@@ -109,31 +161,31 @@ class Book:
                 events.append(self._slow(slow, line, line_no + i, where.at(i)))
         return events
 
-    def _apply_clean(self, events: list[Any], line_no: int, offset: int,
-                     lines: list[bytes]) -> bool:
+    def _apply_clean(self, events: list[Any], line_no: int, where: _Where,
+                     strict: bool = False) -> bool:
         """The common case at C speed: every line an event with a raw key, an account and a
-        delta. Returns False (having changed nothing) when the batch needs `_apply`."""
-        if not events or None in events:
+        delta (known when `strict`). Returns False (having changed nothing) when the batch
+        needs `_apply`."""
+        if not events or (not strict and None in events):
             return False
         keys = list(map(_GET_K, events))
         accounts = list(map(_GET_A, events))
-        if set(map(type, keys)) != _RAW or not set(map(type, accounts)) <= _IDS:
+        if not strict and (set(map(type, keys)) != _RAW or not set(map(type, accounts)) <= _IDS):
             return False
-        deltas = _decimals(list(map(_GET_D, events)))
+        deltas = _numbers(list(map(_GET_D, events)), strict)
         if deltas is None:
             return False
         approvals = self._approvals_in(events)
         if approvals is None:
             return False
         hashes = hash_many(keys)
-        self._sum(accounts, deltas, line_no, lines, offset)
+        self._sum(accounts, deltas, line_no, where)
         before = self.counts["events"]
         self.counts["events"] = before + len(events)
-        if "c" in self.parser.paths:
+        if "c" in self.parser.paths and not strict:  # strict: every event has one
             corr = list(map(_GET_C, events))
             self.counts["missing_correlation"] += (
                 corr.count(UNSET) + corr.count(None) + corr.count(""))
-        where = _Where(lines, offset)
         for i in approvals:
             self._approval(events[i].t, events[i].r, line_no + i, where.at(i))
         self.history.add(before, accounts, deltas)
@@ -153,9 +205,33 @@ class Book:
         appr = self.approval_types
         return [i for i, t in enumerate(types) if t.__class__ is str and t in appr]
 
-    def _sum(self, accounts: list[Any], deltas: list[Any], line_no: int, lines: list[bytes],
-             offset: int) -> None:
-        balances = self.balances
+    def _sum(self, accounts: list[Any], deltas: list[Any] | bytes, line_no: int,
+             where: _Where) -> None:
+        """Add a clean batch's deltas (Decimals, or plain numbers joined by ',')."""
+        if deltas.__class__ is bytes:
+            if self._sum_scaled(accounts, deltas):
+                return
+            deltas = _decimals_of(deltas)
+        self._sum_each(accounts, deltas, line_no, where)
+
+    def _sum_scaled(self, accounts: list[Any], joined: bytes) -> bool:
+        """Add plain-number deltas to the pending int64 sums; False when they must not."""
+        if self._wide is None:
+            self._fold()
+            self._wide = not all(map(_roomy, self._balances.values()))
+        if self._wide:
+            return False
+        if self.sums.add(accounts, joined):
+            return True
+        self._fold()  # the pending sums are full: fold them and try once more
+        self._wide = not all(map(_roomy, self._balances.values()))
+        return not self._wide and self.sums.add(accounts, joined)
+
+    def _sum_each(self, accounts: list[Any], deltas: list[Any], line_no: int,
+                  where: _Where) -> None:
+        self._fold()
+        self._wide = None
+        balances = self._balances
         get = balances.get
         with decimal.localcontext(EXACT):
             for i, a, d in zip(range(len(accounts)), accounts, deltas, strict=True):
@@ -163,14 +239,17 @@ class Book:
                     balances[a] = get(a, 0) + d
                 except ArithmeticError:
                     self.history.unapplied.add(self.counts["events"] + i + 1)
-                    self._bad_delta(a, INVALID, line_no + i, _Where(lines, offset).at(i))
+                    self._bad_delta(a, INVALID, line_no + i, where.at(i))
 
-    def _apply(self, events: list[Any], line_no: int, offset: int, lines: list[bytes]) -> None:
-        """The hot loop: one pass over decoded events (None = not an event)."""
-        counts, balances, has = self.counts, self.balances, self.parser.paths
+    def _apply(self, events: list[Any], line_no: int, offset: int, lines: list[bytes] | None,
+               where: _Where | None = None) -> None:
+        """The general loop: one pass over decoded events (None = not an event)."""
+        self._fold()
+        self._wide = None
+        counts, balances, has = self.counts, self._balances, self.parser.paths
         seq_on, corr_on, appr_on = "s" in has, "c" in has, "t" in has and "r" in has
         appr = self.approval_types
-        where = _Where(lines, offset)
+        where = where or _Where(lines, offset)
         before = n = counts["events"]
         missing, hashes, accounts, deltas = 0, [], [], []
         with decimal.localcontext(EXACT):
@@ -324,30 +403,68 @@ _RAW, _IDS = {Raw}, {str, int}
 _DECIMALS = msgspec.json.Decoder(list[Decimal]).decode
 
 
-def _decimals(raws: list[Any]) -> list[Decimal] | None:
-    """All raw deltas of a batch as exact Decimals in one C call; None unless all are numbers."""
-    if set(map(type, raws)) != _RAW:
+def _numbers(raws: list[Any], strict: bool = False) -> list[Decimal] | bytes | None:
+    """A batch's raw deltas when all are JSON numbers: joined by ',' when none has an exponent
+    (summed as scaled integers), else as exact Decimals; None when one is not a number.
+    `strict`: all are known to be Raw."""
+    if not strict and set(map(type, raws)) != _RAW:
         return None
     joined = b",".join(raws)
+    if not joined.translate(None, PLAIN):
+        return joined
     if b'"' in joined:  # a string delta (msgspec would accept it as a Decimal)
         return None
+    return _decimals_of(joined, len(raws))
+
+
+def _decimals_of(joined: bytes, count: int | None = None) -> list[Decimal] | None:
+    """Comma-joined raw numbers as exact Decimals in one C call (None if they are not)."""
     try:
         out = _DECIMALS(b"[" + joined + b"]")
     except FAST_ERRORS:
         return None
-    return out if len(out) == len(raws) else None
+    return out if count is None or len(out) == count else None
+
+
+def _roomy(balance: Any) -> bool:
+    """Whether sums below 2**62 at scale <= 18 add to `balance` exactly in 60 digits."""
+    if balance.__class__ is int:
+        return -ROOMY < balance < ROOMY
+    exponent = balance.as_tuple().exponent
+    return -ROOMY < balance < ROOMY and exponent.__class__ is int and exponent >= -18
+
+
+def _one_per_line(body: bytes, nls: np.ndarray) -> bool:
+    """Whether every line starts with '{' and ends with '}'. `decode_lines` reads values
+    separated by any whitespace; as no JSON value holds '}\\n{', its values are then the lines
+    (a blank line, two objects on a line, or one over two lines take the line-by-line path)."""
+    if body[:1] != b"{" or body[-1:] != b"}":
+        return False
+    text = np.frombuffer(body, np.uint8)
+    return bool((text[nls - 1] == 125).all() and (text[nls + 1] == 123).all())
+
+
+def _too_long(nls: np.ndarray, size: int, limit: int) -> bool:
+    """Whether a line of a body of `size` bytes with newlines at `nls` is over `limit`."""
+    if size <= limit:
+        return False
+    return int((np.diff(np.append(nls, size), prepend=-1) - 1).max()) > limit
 
 
 class _Where:
-    """Byte offsets of a batch's lines, computed only when a finding needs one."""
+    """Byte offsets of a batch's lines, computed only when a finding needs one (from the lines,
+    or from the newline positions `nls` of their joined body)."""
 
-    __slots__ = ("_lines", "_offset", "_starts")
+    __slots__ = ("_lines", "_nls", "_offset", "_starts")
 
-    def __init__(self, lines: list[bytes], offset: int) -> None:
-        self._lines, self._offset = lines, offset
+    def __init__(self, lines: list[bytes] | None, offset: int,
+                 nls: np.ndarray | None = None) -> None:
+        self._lines, self._offset, self._nls = lines, offset, nls
         self._starts: list[int] | None = None
 
     def at(self, i: int) -> int:
+        if self._nls is not None:
+            return self._offset + (int(self._nls[i - 1]) + 1 if i else 0)
         if self._starts is None:
             self._starts = [self._offset, *accumulate((len(x) + 1 for x in self._lines),
                                                       initial=self._offset)][1:]

@@ -3,52 +3,137 @@
 Python's `set` costs 60-100 bytes per key, a history checker's classic memory blow-up. Here a
 batch of hashes is checked against a few sorted levels with `searchsorted` and then added as a
 new level; levels of similar size are merged (a small log-structured merge), so both the
-cost per key and the memory stay flat. A hash match is only a *suspect*: the caller re-checks
-the exact key text in the journal before reporting it. The hash (adler32 << 32 | crc32 of the
-key's raw JSON text) is stable across processes, so the store persists.
+cost per key and the memory stay flat. A Bloom filter (2 to 4 bytes per key) in front of the
+levels lets most new keys skip the binary searches. A hash match is only a *suspect*: the
+caller re-checks the exact key text in the journal before reporting it. The hash of the key's
+raw JSON text (its length, then each 8-byte little-endian word, mixed by multiply-xorshift
+steps; numpy over a whole batch) is stable across processes and machines, so the store
+persists.
 """
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))  # odd: spread the bits
+_U3, _U7, _U1 = np.uint64(3), np.uint64(7), np.uint64(1)
+BITS_PER_KEY = 16  # below this many filter bits per key, the filter is rebuilt larger
+
+
+_SEED, _M1, _M2 = (np.uint64(x) for x in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9,
+                                             0x94D049BB133111EB))
+_S27, _S30, _S31, _S32 = (np.uint64(x) for x in (27, 30, 31, 32))
+WIDE = 256  # keys longer than this are hashed one at a time (by the same function)
 
 
 def key_hash(raw: bytes) -> int:
     """The stable non-zero 64-bit hash of a key's raw JSON text."""
-    return ((zlib.adler32(raw) << 32) | zlib.crc32(raw)) or 1
+    return int(hash_many([raw])[0])
 
 
 def hash_many(raws: list[bytes]) -> np.ndarray:
-    """`key_hash` of many keys, computed by C loops."""
-    high = np.fromiter(map(zlib.adler32, raws), dtype=np.uint64, count=len(raws))
-    low = np.fromiter(map(zlib.crc32, raws), dtype=np.uint64, count=len(raws))
-    out = (high << np.uint64(32)) | low
-    out[out == 0] = 1
+    """`key_hash` of many keys, a few numpy passes over the whole batch."""
+    lens = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
+    if not len(raws) or lens.max() <= WIDE:
+        return _hash_rows(b"".join(raws), lens)
+    out = np.empty(len(raws), dtype=np.uint64)
+    short = np.flatnonzero(lens <= WIDE)
+    out[short] = _hash_rows(b"".join([raws[i] for i in short.tolist()]), lens[short])
+    for i in np.flatnonzero(lens > WIDE).tolist():
+        out[i] = _hash_rows(bytes(raws[i]), lens[i:i + 1])[0]
     return out
 
 
-class KeyTable:
-    """Sorted levels of unique uint64 hashes."""
+def _hash_rows(joined: bytes, lens: np.ndarray) -> np.ndarray:
+    """The hash of each key of `joined` (keys of lengths `lens`, back to back)."""
+    width = 8 * int(-(-lens.max() // 8)) if len(lens) else 8
+    words = _matrix(joined, lens, width).view("<u8")
+    nwords = (lens + 7) // 8
+    least = int(nwords.min()) if len(lens) else 0
+    h = lens.astype(np.uint64) * _SEED
+    for j in range(width // 8):
+        mixed = (h ^ words[:, j]) * _M1
+        mixed ^= mixed >> _S32
+        h = mixed if j < least else np.where(j < nwords, mixed, h)
+    h ^= h >> _S30
+    h *= _M1
+    h ^= h >> _S27
+    h *= _M2
+    h ^= h >> _S31
+    h[h == 0] = 1
+    return h
 
-    __slots__ = ("count", "levels")
+
+def _matrix(joined: bytes, lens: np.ndarray, width: int) -> np.ndarray:
+    """Keys as the rows of a (keys, width) byte matrix, zero-padded."""
+    flat = np.frombuffer(joined, dtype=np.uint8)
+    mat = np.zeros((len(lens), width), dtype=np.uint8)
+    if len(lens) and lens.min() == lens.max():
+        mat[:, :lens[0]] = flat.reshape(len(lens), int(lens[0]))
+        return mat
+    starts = np.cumsum(lens) - lens
+    at = np.repeat(np.arange(len(lens)) * width - starts, lens) + np.arange(len(flat))
+    mat.ravel()[at] = flat
+    return mat
+
+
+class Filter:
+    """A Bloom filter of uint64 hashes (two bits each): `maybe` is False for most new ones."""
+
+    __slots__ = ("bits", "log2")
+
+    def __init__(self, log2: int = 16) -> None:
+        self.log2 = log2
+        self.bits = np.zeros(1 << (log2 - 3), dtype=np.uint8)
+
+    def _at(self, hashes: np.ndarray) -> list[np.ndarray]:
+        shift = np.uint64(64 - self.log2)
+        return [(hashes * mix) >> shift for mix in _MIX]
+
+    def maybe(self, hashes: np.ndarray) -> np.ndarray:
+        out = np.ones(len(hashes), dtype=bool)
+        for at in self._at(hashes):
+            out &= ((self.bits[at >> _U3] >> (at & _U7)) & _U1).astype(bool)
+        return out
+
+    def add(self, hashes: np.ndarray) -> None:
+        for at in self._at(hashes):
+            np.bitwise_or.at(self.bits, at >> _U3, np.left_shift(1, at & _U7).astype(np.uint8))
+
+
+class KeyTable:
+    """Sorted levels of unique uint64 hashes (and a filter in front of them)."""
+
+    __slots__ = ("count", "filter", "levels")
 
     def __init__(self) -> None:
         self.levels: list[np.ndarray] = []
         self.count = 0
+        self.filter = Filter()
 
     def add_many(self, hashes: list[int] | np.ndarray) -> list[int]:
         """Add a batch; returns the indexes (in `hashes`) of values already seen before them."""
         arr = np.asarray(hashes, dtype=np.uint64)
+        ranked = np.sort(arr)
+        if not (ranked[1:] == ranked[:-1]).any() and not self._any_known(arr):
+            if len(ranked):
+                self._push(ranked)  # the common case: all new
+            return []
+        return self._add_with_duplicates(arr)
+
+    def _any_known(self, arr: np.ndarray) -> bool:
+        if not self.levels:
+            return False
+        return bool(self._known(np.sort(arr[self.filter.maybe(arr)])).any())
+
+    def _add_with_duplicates(self, arr: np.ndarray) -> list[int]:
         order = np.argsort(arr, kind="stable")
         ranked = arr[order]  # sorted queries make searchsorted cache-friendly
         seen = np.zeros(len(arr), dtype=bool)
-        for level in self.levels:
-            at = np.minimum(np.searchsorted(level, ranked), len(level) - 1)
-            seen |= level[at] == ranked
+        if self.levels:
+            probe = np.flatnonzero(self.filter.maybe(ranked))
+            seen[probe] = self._known(ranked[probe])
         seen[1:] |= ranked[1:] == ranked[:-1]
         dup = np.zeros(len(arr), dtype=bool)
         dup[order] = seen
@@ -56,6 +141,13 @@ class KeyTable:
         if len(fresh):
             self._push(fresh)
         return np.flatnonzero(dup).tolist()
+
+    def _known(self, ranked: np.ndarray) -> np.ndarray:
+        seen = np.zeros(len(ranked), dtype=bool)
+        for level in self.levels if len(ranked) else ():
+            at = np.minimum(np.searchsorted(level, ranked), len(level) - 1)
+            seen |= level[at] == ranked
+        return seen
 
     def __contains__(self, h: int) -> bool:
         probe = np.array([h], dtype=np.uint64)
@@ -68,9 +160,18 @@ class KeyTable:
     def _push(self, fresh: np.ndarray) -> None:
         self.levels.append(fresh)
         self.count += len(fresh)
+        self._filter(fresh)
         while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
             top = self.levels.pop()
             self.levels[-1] = np.sort(np.concatenate((self.levels[-1], top)), kind="stable")
+
+    def _filter(self, fresh: np.ndarray) -> None:
+        if self.count * BITS_PER_KEY <= 1 << self.filter.log2:
+            self.filter.add(fresh)
+            return
+        self.filter = Filter(max(16, (self.count * BITS_PER_KEY).bit_length() + 1))
+        for level in self.levels:
+            self.filter.add(level)
 
     @property
     def nbytes(self) -> int:
@@ -91,6 +192,7 @@ class KeyTable:
         table = cls()
         if len(arr):
             table.levels, table.count = [arr], len(arr)
+            table._filter(arr)
         return table
 
     def copy(self) -> KeyTable:

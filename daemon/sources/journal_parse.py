@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Raw
@@ -76,6 +76,8 @@ class Fields:
 # The delta and the key are kept as raw JSON text: the delta is turned into an exact Decimal
 # (a whole batch at once by the book), the key is hashed without decoding.
 _TYPES: dict[str, Any] = {"a": str | int, "d": Raw, "k": Raw}
+# The strict decoder also requires a non-empty correlation id (when one is configured).
+_STRICT: dict[str, Any] = {**_TYPES, "c": Annotated[str, msgspec.Meta(min_length=1)]}
 
 
 def raw_number(raw: Raw) -> Any:
@@ -97,6 +99,15 @@ class Parser:
         self.struct = _build(self.paths) if self.flat else _build_nested(self.paths)
         self._decoder = msgspec.json.Decoder(self.struct)
         self.decode = self._decoder.decode if self.flat else self._decode_nested
+        # (decode a whole body of lines in one call, whether its events are all clean): flat
+        # fields only. The strict decoder requires an account, a delta, a key and a correlation
+        # id in every event.
+        self.line_decoders: list[tuple[Any, bool]] = []
+        if self.flat:
+            if {"a", "d", "k"} <= self.paths.keys():
+                strict = msgspec.json.Decoder(_build(self.paths, strict=True))
+                self.line_decoders.append((strict.decode_lines, True))
+            self.line_decoders.append((self._decoder.decode_lines, False))
 
     def _decode_nested(self, line: bytes) -> Flat:
         obj = self._decoder.decode(line)
@@ -171,10 +182,12 @@ def _ident(name: str) -> str:
     return "f_" + name.encode().hex()
 
 
-def _build(paths: dict[str, tuple[str, ...]]) -> type:
-    fields = [(role, _TYPES.get(role, Any), UNSET) for role in paths]
+def _build(paths: dict[str, tuple[str, ...]], *, strict: bool = False) -> type:
+    """The event Struct; `strict`: the account, delta, key and correlation id are required."""
+    fields = [(role, _STRICT[role]) if strict and role in _STRICT else
+              (role, _TYPES.get(role, Any), UNSET) for role in paths]
     rename = {role: path[0] for role, path in paths.items()}
-    return msgspec.defstruct("Event", fields, rename=rename, gc=False)
+    return msgspec.defstruct("Event", fields, rename=rename, gc=False, kw_only=True)
 
 
 def _build_nested(paths: dict[str, tuple[str, ...]]) -> type:

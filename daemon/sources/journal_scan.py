@@ -74,12 +74,12 @@ def _lines(data: bytes, pos: Position, book: Book) -> bytes:
     view = memoryview(data)
     pos.crc = zlib.crc32(view[: end + 1], pos.crc)
     body = data[:end]
-    lines = body.split(b"\n")
     if body.isascii():
-        book.feed(lines, pos.lines + 1, pos.offset, body)
+        pos.lines += book.feed_body(body, pos.lines + 1, pos.offset)
     else:
+        lines = body.split(b"\n")
         _feed_checked(lines, pos, book)
-    pos.lines += len(lines)
+        pos.lines += len(lines)
     pos.offset += end + 1
     return data[end + 1:]
 

@@ -16,7 +16,7 @@ from daemon.sources.journal_book import COUNTERS, Book
 from daemon.sources.journal_keys import KeyTable
 from daemon.sources.journal_scan import Position
 
-VERSION = 1
+VERSION = 2  # 2: a new key hash (journal_keys); a version-1 state is discarded, re-read
 
 
 def dump(book: Book, pos: Position, extra: dict[str, Any]) -> bytes:
