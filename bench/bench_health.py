@@ -5,9 +5,9 @@ Starts, side by side on one generated tree:
   claim by rename -> result -> claim removed), one log line and one transition per job, a
   heartbeat; the tree holds N result files (10,000; `--quick`: 2,000), oldest removed as new
   ones arrive;
-- **burnin**, by `--daemon-cmd` (placeholders `{python} {root} {config}`); without it, and
-  while `daemon.cli` does not exist, the health-only loop of this file (`--role health`): every
-  health rule at its real cadence (1 min), with the self-monitor probe running;
+- **burnin**: the whole daemon (`burnin run`, every check at its real cadence, the job-folder
+  watcher, the alert engine), or another command by `--daemon-cmd` (placeholders `{python}
+  {root} {config}`; `--daemon-cmd health-only` runs only the health rules in this file);
 - the **baseline** (`--role baseline`): a Python loop that lists the job folders every second.
 
 Every second it samples CPU time and RSS of burnin and the baseline (psutil), then writes
@@ -205,13 +205,17 @@ def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
                             start_new_session=True)
 
 
+FULL_DAEMON = "{python} -m daemon run --config {config} --root {root} --new-window"
+
+
 def daemon_args(opts: argparse.Namespace, root: Path, config: Path) -> tuple[list[str], str]:
-    if opts.daemon_cmd:
-        cmd = opts.daemon_cmd.format(python=sys.executable, root=root, config=config)
-        return shlex.split(cmd), cmd
-    args = [sys.executable, str(Path(__file__).resolve()), "--role", "health",
-            "--root", str(root), "--config", str(config)]
-    return args, "health-only loop of bench_health.py (daemon.cli not merged yet)"
+    if opts.daemon_cmd == "health-only":
+        args = [sys.executable, str(Path(__file__).resolve()), "--role", "health",
+                "--root", str(root), "--config", str(config)]
+        return args, "health-only loop of bench_health.py"
+    cmd = (opts.daemon_cmd or FULL_DAEMON).format(python=sys.executable, root=root,
+                                                   config=config)
+    return shlex.split(cmd), cmd
 
 
 def measure(opts: argparse.Namespace) -> dict[str, object]:

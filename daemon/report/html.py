@@ -66,7 +66,7 @@ def charts(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The data of the five charts, x = window hours (nominal) since the start."""
     w = doc["window"]
     start = parse_timestamp(w["started_at"]) or 0.0
-    points = with_gaps(doc["series"], w["time_scale"])
+    points = with_gaps(doc["series"], w.get("downtime", []))
     x = [round((p["t"] - start) * w["time_scale"] / 3600, 4) for p in points]
     procs = sorted({n for p in points for n in p.get("procs", {})})
 
@@ -90,12 +90,14 @@ def charts(doc: dict[str, Any]) -> list[dict[str, Any]]:
                                                                               strict=True)]
 
 
-def with_gaps(points: list[dict], time_scale: float, gap_s: float = 180.0) -> list[dict]:
-    """Points with an empty one inserted where the series stops for over `gap_s` nominal
-    seconds (the daemon was down), so charts show a break instead of a straight line."""
+def with_gaps(points: list[dict], downtime: list[dict]) -> list[dict]:
+    """Points with an empty one inserted where the daemon was down (the window's recorded
+    downtime), so charts show a break there instead of a line bridging the outage. Point
+    spacing alone says nothing: at a high time scale every step spans many nominal minutes."""
+    starts = sorted(float(d["from"]) for d in downtime if "from" in d)
     out: list[dict] = []
     for p in points:
-        if out and (p["t"] - out[-1]["t"]) * time_scale > gap_s:
+        if out and any(out[-1]["t"] <= s < p["t"] for s in starts):
             out.append({"t": (p["t"] + out[-1]["t"]) / 2, "procs": {}, "alerts": {}})
         out.append(p)
     return out

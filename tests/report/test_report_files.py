@@ -133,5 +133,13 @@ def test_charts_break_where_the_daemon_was_down():
     from daemon.report.html import with_gaps
 
     points = [{"t": 0.0, "p95": 1}, {"t": 60.0, "p95": 1}, {"t": 600.0, "p95": 1}]
-    out = with_gaps(points, time_scale=1.0)
+    out = with_gaps(points, [{"from": 90.0, "to": 580.0}])
     assert [p.get("p95") for p in out] == [1, 1, None, 1]
+
+
+def test_charts_do_not_break_between_sparse_points_without_downtime():
+    """At a high time scale points are far apart in window time: no break without downtime."""
+    from daemon.report.html import with_gaps
+
+    points = [{"t": 0.0, "p95": 1}, {"t": 0.5, "p95": 1}, {"t": 1.0, "p95": 1}]
+    assert [p.get("p95") for p in with_gaps(points, [])] == [1, 1, 1]
