@@ -48,8 +48,8 @@ class JobsSource:
     """The shared job-folder index, its watcher and its rescans."""
 
     poll_s = 0.5  # real seconds between checks for a missing folder coming back
-    debounce_ms = 200
-    step_ms = 20
+    debounce_ms = 400
+    step_ms = 50
 
     def __init__(self, env: Env) -> None:
         self.env = env
