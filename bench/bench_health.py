@@ -42,9 +42,8 @@ DATA = HERE / "data" / "health"
 RESULTS = HERE / "results" / "health.md"
 TARGET_CPU, TARGET_RSS_MB, TARGET_SLOPE = 1.0, 80.0, 0.1
 NOTE_HEALTH_ONLY = (
-    "Note: this measured the health rules alone (the full daemon was not merged yet). Run "
-    "`python bench/bench_health.py --daemon-cmd \"{python} -m daemon run --config {config} "
-    "--root {root}\"` for the whole daemon (jobs watcher, position, integrity, alerts).")
+    "Note: this measured the health rules alone (`--daemon-cmd health-only`); without that "
+    "option the whole daemon is measured (jobs watcher, position, integrity, alerts).")
 FOLDERS = ("data/webrelay_out", "data/webrelay_in", "data/failed_reports")
 
 CONFIG = """
@@ -298,7 +297,7 @@ def report(opts: argparse.Namespace, result: dict) -> str:
     if opts.duration < 300:
         lines += ["Note: a run this short holds one or two health ticks; its RSS slope is "
                   "dominated by start-up steps. Judge the slope on the 10-minute run.", ""]
-    if not opts.daemon_cmd:
+    if opts.daemon_cmd == "health-only":
         lines += [NOTE_HEALTH_ONLY, ""]
     return "\n".join(lines)
 

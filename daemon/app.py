@@ -35,7 +35,7 @@ from daemon.window.lifecycle import WindowRunner, notification
 from daemon.window.state import Window
 
 TICK_S = 0.5
-STATUS_EVERY_S = 1.0  # at least this often, so alert changes from the engine show at once
+STATUS_EVERY_S = 5.0  # at least this often; at once after a check or an alert change
 RESTART_ONLY = ("window", "daemon", "metrics")  # config tables a reload cannot change
 
 
@@ -144,6 +144,7 @@ class Daemon:
         self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
         self._ready = False
         self._runtime_failing = False
+        self._alert_sig: tuple[Any, ...] = ()
         self.fired: list[dict[str, Any]] = []
         self.last_doc: dict[str, Any] = {}
         self.current_verdict = "GREEN"
@@ -218,6 +219,7 @@ class Daemon:
                 return None
             now = self.clock.time()
             await session.engine.tick(now)
+            self._note_alert_changes(session)
             session.cadences.overdue()
             await self._window_io(session, partial(self.window.heartbeat, now))
             self._poll_trigger_files()
@@ -231,6 +233,14 @@ class Daemon:
                 await self._window_io(session, partial(self.runner.on_tick, now, doc, self.fired))
             if self.runner.should_end(now, self.current_verdict):
                 return await self._end_window(session, now)
+
+    def _note_alert_changes(self, session: Session) -> None:
+        """Repeats, escalations, acks and expiries happen in the engine's tick: a change in
+        the open alerts makes status.json due now."""
+        sig = tuple((a["fingerprint"], a["severity"], a.get("acked"), a.get("silenced"))
+                    for a in session.engine.open_alerts())
+        if sig != self._alert_sig:
+            self._alert_sig, self.dirty = sig, True
 
     async def _window_io(self, session: Session, action: Callable[[], object]) -> None:
         """Window state, series and reports live on burnin's disk: a failure to write them
