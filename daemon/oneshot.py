@@ -10,7 +10,7 @@ from daemon.checks.registry import rules_for
 from daemon.clock import SystemClock, iso
 from daemon.config import Config
 from daemon.errors import RootMissingError
-from daemon.model import Finding, Severity, verdict_of, worst
+from daemon.model import Finding, Severity, verdict_of
 from daemon.runner import run_check
 from daemon.sources.registry import SourceHub
 
@@ -50,5 +50,3 @@ def exit_code(findings: list[dict[str, Any]]) -> int:
     top = max((Severity[f["severity"]] for f in findings), default=Severity.INFO)
     return {Severity.INFO: 0, Severity.MEDIUM: 1, Severity.HIGH: 1, Severity.CRITICAL: 2}[top]
 
-
-__all__ = ["check_once", "exit_code", "worst"]

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from daemon import __version__
 from daemon.atomic import write_json
 from daemon.clock import iso
@@ -41,19 +39,6 @@ class CheckState:
         }
 
 
-def window_block(window: Any, now: float, phase: str | None = None) -> dict[str, Any]:
-    return {
-        "id": window.id,
-        "started_at": iso(window.started_at),
-        "ends_at": iso(window.ends_at),
-        "duration_s": window.duration_s,
-        "elapsed_s": round(window.elapsed_s(now), 1),
-        "time_scale": window.time_scale,
-        "phase": phase or window.phase,
-        "coverage": round(window.coverage(now), 4),
-    }
-
-
 class StatusWriter:
     """Numbers each document (`seq`) and replaces the file atomically."""
 
@@ -67,12 +52,3 @@ class StatusWriter:
                 "version": __version__, **doc}
         write_json(self.path, full)
         return full
-
-
-def read_status(path: Path) -> dict[str, Any] | None:
-    """The status document, or None when missing or unreadable."""
-    try:
-        doc = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return doc if isinstance(doc, dict) else None
