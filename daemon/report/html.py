@@ -94,7 +94,7 @@ def with_gaps(points: list[dict], downtime: list[dict]) -> list[dict]:
     """Points with an empty one inserted where the daemon was down (the window's recorded
     downtime), so charts show a break there instead of a line bridging the outage. Point
     spacing alone says nothing: at a high time scale every step spans many nominal minutes."""
-    starts = sorted(float(d["from"]) for d in downtime if "from" in d)
+    starts = sorted(t for d in downtime if (t := parse_timestamp(d.get("from"))) is not None)
     out: list[dict] = []
     for p in points:
         if out and any(out[-1]["t"] <= s < p["t"] for s in starts):

@@ -91,6 +91,10 @@ def config_text(demo: DemoDir, window_s: float, scale: float,
         f'[system]\nroot = "{demo.tree.root}"\nname = "reference-system"\n\n'
         f'[window]\nduration = "{window_s:g}s"\ntime_scale = {scale!r}\n\n'
         f"[state]\nstates = [{states}]\n\n"
+        "# At the demo's compressions the SPEC limits (5 min / 15 min nominal) are a fraction\n"
+        "# of a real second, shorter than a busy CI machine may pause a process; the injected\n"
+        "# stale claim never clears, so it is caught with these limits too.\n"
+        '[jobs]\nstale_claim_after = "30m"\npending_after = "1h"\n\n'
         f'[daemon]\nruntime_dir = "{demo.runtime}"\nlog_dir = "{demo.logs}"\n\n'
         f"[checks]\ndisabled = [{rules}]\n\n"
         f'[[process]]\nname = "worker"\npidfile = "{demo.tree.pidfile}"\n'
