@@ -9,20 +9,12 @@ alone with `--only integrity`, does that pass itself and reports its findings).
 
 from __future__ import annotations
 
-from daemon.checks.base import Rule, Tick
+from daemon.checks.journal_position import JournalRule
 from daemon.checks.registry import register
-from daemon.model import Finding
 
 
 @register
-class JournalIntegrity(Rule):
+class JournalIntegrity(JournalRule):
     name = "journal_integrity"
     check = "integrity"
-
-    async def run(self, tick: Tick) -> list[Finding]:
-        outcome = await self.env.sources.get("journal").integrity(tick.now)
-        tick.metric("journal", outcome.metrics)
-        return outcome.findings
-
-    def save(self) -> None:
-        self.env.sources.get("journal").save()
+    journal_pass = "integrity"

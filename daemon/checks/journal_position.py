@@ -13,15 +13,23 @@ from daemon.checks.registry import register
 from daemon.model import Finding
 
 
-@register
-class JournalPosition(Rule):
-    name = "journal_position"
-    check = "position"
+class JournalRule(Rule):
+    """A rule that runs one pass (`position` or `integrity`) of the shared journal source."""
+
+    journal_pass = "position"
 
     async def run(self, tick: Tick) -> list[Finding]:
-        outcome = await self.env.sources.get("journal").position(tick.now)
+        source = self.env.sources.get("journal")
+        outcome = await getattr(source, self.journal_pass)(tick.now)
         tick.metric("journal", outcome.metrics)
         return outcome.findings
 
     def save(self) -> None:
         self.env.sources.get("journal").save()
+
+
+@register
+class JournalPosition(JournalRule):
+    name = "journal_position"
+    check = "position"
+    journal_pass = "position"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +53,16 @@ def make_cfg(tmp_path: Path):
         }
         return load_config(None, overrides=overrides, env=env or {})
     return make
+
+
+@contextlib.asynccontextmanager
+async def running(cfg: Config, clock: Any, log: Any) -> AsyncIterator[Any]:
+    """A started AlertEngine (window w1, host h1), closed on exit."""
+    from daemon.alerts.engine import AlertEngine
+
+    eng = AlertEngine(cfg, clock, log, window_id="w1", host="h1")
+    await eng.start()
+    try:
+        yield eng
+    finally:
+        await eng.aclose()

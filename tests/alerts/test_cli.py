@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import orjson
 import pytest
 
 from daemon.alerts import cli
-from daemon.alerts.engine import AlertEngine
 from daemon.alerts.state import fingerprint
 from daemon.clock import FakeClock
 from daemon.model import finding
+from tests.alerts.support import running
 from tests.channels.servers import HookServer, until
 
 pytestmark = pytest.mark.anyio
-
-
-@contextlib.asynccontextmanager
-async def running(cfg, clock, log):
-    eng = AlertEngine(cfg, clock, log, window_id="w1", host="h1")
-    await eng.start()
-    try:
-        yield eng
-    finally:
-        await eng.aclose()
 
 
 def down():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import orjson
 import pytest
 
@@ -11,21 +9,10 @@ from daemon.alerts.state import fingerprint
 from daemon.channels import sign
 from daemon.clock import FakeClock, SystemClock
 from daemon.model import finding
+from tests.alerts.support import running
 from tests.channels.servers import HookServer, Reply, until
 
 pytestmark = pytest.mark.anyio
-
-
-@contextlib.asynccontextmanager
-async def running(cfg, clock, log):
-    from daemon.alerts.engine import AlertEngine
-
-    eng = AlertEngine(cfg, clock, log, window_id="w1", host="h1")
-    await eng.start()
-    try:
-        yield eng
-    finally:
-        await eng.aclose()
 
 
 def alert_lines(cfg):

@@ -13,6 +13,7 @@ import pytest
 from daemon.alerts.engine import AlertEngine
 from daemon.clock import SystemClock
 from daemon.model import finding
+from tests.alerts.support import running
 from tests.channels.servers import until
 from tests.channels.smtp import free_port
 from tests.conftest import require_binary
@@ -60,12 +61,11 @@ async def test_alertmanager_lists_burnin_alerts(tmp_path, make_cfg, log):
             await wait_ready(client, base)
             cfg = make_cfg({"webhook": [{"url": base, "format": "alertmanager", "name": "am"}]})
             clock = SystemClock()
-            eng = AlertEngine(cfg, clock, log, window_id="w1", host="h1")
-            await eng.start()
-            f = finding("ledger.drift", "agent-07", "snapshot differs by 3.5", {"account": "a"})
-            await eng.observe("position", [f], clock.time())
-            await until(lambda: eng.pending() == 0)
-            await eng.aclose()
+            async with running(cfg, clock, log) as eng:
+                f = finding("ledger.drift", "agent-07", "snapshot differs by 3.5",
+                            {"account": "a"})
+                await eng.observe("position", [f], clock.time())
+                await until(lambda: eng.pending() == 0)
             alerts = (await client.get(base + "/api/v2/alerts")).json()
     labels = alerts[0]["labels"]
     assert labels["alertname"] == "ledger.drift" and labels["subject"] == "agent-07"
