@@ -52,7 +52,7 @@ class Session:
         self.rules: dict[str, list[Rule]] = {
             c: [cls(self.env) for cls in rules_for(c, cfg.checks.disabled)] for c in CHECKS}
         self.engine = AlertEngine(cfg, daemon.clock, daemon.log, window_id=daemon.window.id,
-                                  host=socket.gethostname())
+                                  host=cfg.system.host or socket.gethostname())
         self.wake = {c: anyio.Event() for c in CHECKS}
         self.cadences = Cadences(daemon.clock, self._fire, daemon.log)
 
@@ -367,6 +367,7 @@ class Daemon:
         if final is not None:
             window["phase"] = final
         doc: dict[str, Any] = {
+            "system": self.cfg.system.name, "host": engine.host,  # fleet labels (metrics)
             "updated_at": _iso(now),
             "daemon": self._self_block(now),
             "window": window,

@@ -46,6 +46,7 @@ class Section(BaseModel):
 class SystemCfg(Section):
     root: str = "."
     name: str = "system"
+    host: str = ""  # the fleet's name for this host (alerts, metrics); "" = the hostname
 
 
 class WindowCfg(Section):

@@ -56,13 +56,27 @@ class _StatusCollector(Collector):
         self.status = status
 
     def collect(self) -> Iterator[Metric]:
-        yield _gauge("burnin_status_available", "1 if a status.json document was read",
-                     0 if self.status is None else 1)
+        available = "1 if a status.json document was read"
         if self.status is None:
+            yield _gauge("burnin_status_available", available, 0)
             return
+        ident = identity(self.status)
+        yield _labelled_by(_gauge("burnin_status_available", available, 1), ident)
         for part in (_daemon, _window, _verdict, _checks, _alerts, _jobs, _journal,
                      _processes, _host, _other):
-            yield from part(self.status)
+            for family in part(self.status):
+                yield _labelled_by(family, ident)
+
+
+def identity(s: Mapping[str, Any]) -> dict[str, str]:
+    """The fleet labels of every series: status.json's `system` and `host`, where set."""
+    return {k: s[k] for k in ("system", "host") if isinstance(s.get(k), str) and s[k]}
+
+
+def _labelled_by(family: Metric, ident: Mapping[str, str]) -> Metric:
+    if ident:  # a series' own label of the same name wins (burnin_build_info's `system`)
+        family.samples = [x._replace(labels={**ident, **x.labels}) for x in family.samples]
+    return family
 
 
 def _daemon(s: Mapping[str, Any]) -> Iterator[Metric]:
@@ -96,6 +110,10 @@ def _window(s: Mapping[str, Any]) -> Iterator[Metric]:
     yield from _opt("burnin_window_elapsed_seconds", "window time elapsed (nominal seconds)",
                     w.get("elapsed_s"))
     yield from _opt("burnin_window_time_scale", "window time scale", w.get("time_scale"))
+    yield from _opt("burnin_window_progress_ratio", "window elapsed / duration (0..1)",
+                    _progress(w.get("elapsed_s"), w.get("duration_s")))
+    yield from _opt("burnin_window_coverage_ratio", "share of the window elapsed so far that "
+                    "the daemon observed (0..1)", w.get("coverage"))
     yield _state_set("burnin_window_phase", "window phase (1 = current)", "phase",
                      PHASES, w.get("phase"))
 
@@ -271,6 +289,11 @@ def _scaled(value: Any, factor: float) -> float | None:
 
 def _ratio(value: Any) -> float | None:
     return _scaled(value, 0.01)
+
+
+def _progress(elapsed: Any, duration: Any) -> float | None:
+    e, d = _num(elapsed), _num(duration)
+    return None if e is None or d is None or d <= 0 else min(max(e / d, 0.0), 1.0)
 
 
 def _bool(value: Any) -> float | None:
