@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import re
 from decimal import Decimal
 from itertools import accumulate
 from operator import attrgetter
@@ -343,8 +344,8 @@ class Book:
                       f"line {line_no}: non-finite delta for account {acc}; not applied",
                       account=_text(acc))
         else:
-            self._invalid(line_no, offset, "delta is not an exact finite JSON number",
-                          account=_text(acc))
+            self._invalid(line_no, offset, "delta is not a finite decimal (a JSON number or "
+                          "a string holding one)", account=_text(acc))
 
     def _sequence(self, seq: Any, line_no: int, where: _Where, i: int) -> None:
         if seq is UNSET:
@@ -401,6 +402,12 @@ class Book:
 _GET_A, _GET_D, _GET_K, _GET_C, _GET_T = (attrgetter(r) for r in "adkct")
 _RAW, _IDS = {Raw}, {str, int}
 _DECIMALS = msgspec.json.Decoder(list[Decimal]).decode
+# Comma-joined deltas, each a plain number or a string holding one in JSON's own grammar
+# (`"10.50"`): without their quotes they are plain numbers, summed the same way. Other strings
+# go one by one through `raw_number` (msgspec's Decimal decoder would also take `"NaN"`).
+_PLAIN_NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"  # JSON's grammar, without exponent
+_PLAIN_ONE = rb"(?:" + _PLAIN_NUMBER + rb'|"' + _PLAIN_NUMBER + rb'")'
+_PLAIN_STRINGS = re.compile(_PLAIN_ONE + rb"(?:," + _PLAIN_ONE + rb")*")
 
 
 def _numbers(raws: list[Any], strict: bool = False) -> list[Decimal] | bytes | None:
@@ -412,8 +419,8 @@ def _numbers(raws: list[Any], strict: bool = False) -> list[Decimal] | bytes | N
     joined = b",".join(raws)
     if not joined.translate(None, PLAIN):
         return joined
-    if b'"' in joined:  # a string delta (msgspec would accept it as a Decimal)
-        return None
+    if b'"' in joined:  # string deltas: plain ones lose their quotes, others go one by one
+        return joined.replace(b'"', b"") if _PLAIN_STRINGS.fullmatch(joined) else None
     return _decimals_of(joined, len(raws))
 
 

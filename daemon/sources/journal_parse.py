@@ -9,6 +9,7 @@ classifies it: an event, or a corrupt line with its reason. Both paths yield the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
@@ -80,10 +81,23 @@ _TYPES: dict[str, Any] = {"a": str | int, "d": Raw, "k": Raw}
 _STRICT: dict[str, Any] = {**_TYPES, "c": Annotated[str, msgspec.Meta(min_length=1)]}
 
 
+# A string delta (SPEC §2: `"10.50"`): an optional sign, ASCII digits with an optional fraction
+# and exponent; no spaces, no `NaN`/`Infinity`, no `_` (which `Decimal()` would accept).
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_STRING = msgspec.json.Decoder(str).decode
+
+
+def decimal_text(text: str) -> Any:
+    """The exact Decimal a string delta holds, or INVALID when it is not a finite decimal."""
+    return Decimal(text) if DECIMAL_TEXT.fullmatch(text) else INVALID
+
+
 def raw_number(raw: Raw) -> Any:
-    """The exact Decimal of a raw JSON number, or INVALID when the value is not a number."""
+    """The exact Decimal of a raw JSON number or of a string holding a decimal, else INVALID."""
     text = bytes(raw)
     first = text[:1]
+    if first == b'"':
+        return decimal_text(_STRING(text))
     if first != b"-" and not first.isdigit():
         return INVALID
     return Decimal(text.decode("ascii"))
@@ -157,6 +171,8 @@ def _raw_key(value: Any) -> Any:
 def _number(value: Any) -> Any:
     if value is UNSET or value is NON_FINITE:
         return value
+    if isinstance(value, str):
+        return decimal_text(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return INVALID
     return Decimal(value)

@@ -52,12 +52,14 @@ def test_non_finite_delta_is_reported_not_applied() -> None:
     assert b.balances["a"] == 2 and found[0].evidence["line"] == 2
 
 
-def test_string_delta_is_invalid_field() -> None:
-    """A delta given as a string is journal.invalid_field and not applied."""
+def test_string_delta_that_is_not_a_decimal_is_invalid_field() -> None:
+    """A string delta is summed when it holds a finite decimal; otherwise it is
+    journal.invalid_field and not applied."""
     b = book()
-    found = feed(b, ev("k1", delta="5"))
-    assert [f.code for f in found] == ["journal.invalid_field"] and b.balances == {}
-    assert b.counts["events"] == 1
+    found = feed(b, ev("k1", delta="5.50"), ev("k2", delta="five"))
+    assert [f.code for f in found] == ["journal.invalid_field"]
+    assert b.balances == {"a": Decimal("5.50")} and found[0].evidence["line"] == 2
+    assert b.counts["events"] == 2
 
 
 def test_corrupt_line_has_line_and_offset() -> None:

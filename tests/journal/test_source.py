@@ -73,7 +73,7 @@ async def test_missing_journal_is_unavailable(tree: Tree) -> None:
     ([b'["an", "array"]\n'], "journal.corrupt_line"),
     ([b'"a string"\n'], "journal.corrupt_line"),
     ([b"\x00" * 64 + b"\n"], "journal.corrupt_line"),
-    ([b'{"agent_id": "a1", "delta": "5", "correlation_id": "c"}\n'], "journal.invalid_field"),
+    ([b'{"agent_id": "a1", "delta": "5 EUR", "correlation_id": "c"}\n'], "journal.invalid_field"),
     ([b'{"agent_id": "a1", "delta": NaN, "correlation_id": "c"}\n'], "ledger.non_finite"),
     ([json.dumps(event(1)).encode() + b"\n"] * 2, "journal.duplicate_key"),
     ([json.dumps(event(1, delta=-5)).encode() + b"\n"], "ledger.negative_balance"),
