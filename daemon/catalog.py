@@ -76,8 +76,9 @@ _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
      "A journal line is longer than journal.max_line_bytes; it was skipped. Inspect the writer; "
      "raise the limit only if such events are legitimate."),
     ("journal.invalid_field", HIGH, E, "position", False,
-     "A journal event has a field burnin reads with the wrong type: a delta that is not an exact "
-     "finite JSON number (e.g. a string), an account or idempotency key that is not a string or "
+     "A journal event has a field burnin reads with the wrong type: a delta that is neither a "
+     "finite JSON number nor a string holding a finite decimal (`\"10.50\"` is fine; "
+     "`\"5 EUR\"` or `\"NaN\"` are not), an account or idempotency key that is not a string or "
      "integer, a non-integer sequence. The event counts but its balance change is not applied. "
      "Fix the writer; compare with the system's own projection."),
     ("journal.replay_mismatch", CRIT, E, "integrity", False,
