@@ -36,6 +36,7 @@ from daemon.window.state import Window
 
 TICK_S = 0.5
 STATUS_EVERY_S = 5.0  # at least this often; at once after a check or an alert change
+RUNTIME_OK_S = 10.0  # real seconds without a failed runtime write before it is resolved
 RESTART_ONLY = ("window", "daemon", "metrics")  # config tables a reload cannot change
 
 
@@ -144,6 +145,7 @@ class Daemon:
         self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
         self._ready = False
         self._runtime_failing = False
+        self._runtime_failed_at = 0.0
         self._alert_sig: tuple[Any, ...] = ()
         self.fired: list[dict[str, Any]] = []
         self.last_doc: dict[str, Any] = {}
@@ -251,12 +253,14 @@ class Daemon:
             if not self._runtime_failing:
                 self.log.error("runtime_write_failed", error=repr(exc))
             self._runtime_failing = True
+            self._runtime_failed_at = self.clock.time()
             await session.engine.observe("supervisor.runtime", [finding(
                 "daemon.runtime_unwritable", str(self.cfg.runtime_dir),
                 f"cannot write burnin's runtime folder: {exc}", {"error": repr(exc)})],
                 self.clock.time())
             return
-        if self._runtime_failing:
+        # Most calls write nothing (a heartbeat saves every 2 s): only a quiet spell resolves.
+        if self._runtime_failing and self.clock.time() - self._runtime_failed_at >= RUNTIME_OK_S:
             self._runtime_failing = False
             await session.engine.observe("supervisor.runtime", [], self.clock.time())
 

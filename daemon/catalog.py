@@ -22,6 +22,23 @@ class CodeInfo:
     check: str
     runbook: str
     sampled: bool = False  # fires only after 2 consecutive runs of its check (debounce)
+    real: bool = False  # a real measurement: judged on real samples (SPEC §4)
+
+    @property
+    def environmental(self) -> bool:
+        """The machine burnin runs on, or burnin itself, not the system under test (SPEC §4):
+        never escalated to CRITICAL, never a RED verdict on its own."""
+        return self.code.startswith(ENVIRONMENTAL_PREFIXES)
+
+
+ENVIRONMENTAL_PREFIXES = ("host.", "daemon.")
+# Conditions on a real measurement (host CPU/memory/disk, process CPU, burnin's loop lag): they
+# fire only after holding for `thresholds.sample_for_min` real seconds as well as their debounce
+# runs, and their repeat and escalation clocks have real floors too (daemon/alerts/decide.py).
+REAL_MEASUREMENTS = frozenset({
+    "host.cpu_high", "host.memory_high", "host.disk_high", "process.cpu_high",
+    "process.idle_cpu", "daemon.loop_lag",
+})
 
 
 _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
@@ -165,7 +182,7 @@ _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
     ("daemon.endpoint_disabled", HIGH, C, "health", False,
      "A webhook answered 410 Gone and was disabled. Fix or remove the endpoint in the config "
      "and reload (SIGHUP)."),
-    ("daemon.runtime_unwritable", HIGH, C, "health", False,
+    ("daemon.runtime_unwritable", HIGH, C, "health", True,
      "burnin cannot write its own runtime folder (window state, time series, reports): the "
      "disk is full, read-only or failing. Checks and alerts go on; the window's coverage and "
      "reports may be incomplete until it is fixed. Free space or fix permissions."),
@@ -175,7 +192,7 @@ _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
 ]
 
 CATALOG: dict[str, CodeInfo] = {
-    code: CodeInfo(code, sev, kind, check, runbook, sampled)
+    code: CodeInfo(code, sev, kind, check, runbook, sampled, code in REAL_MEASUREMENTS)
     for code, sev, kind, check, sampled, runbook in _ROWS
 }
 

@@ -173,6 +173,12 @@ class ThresholdsCfg(Section):
     host_high_percent: float = 80.0
     host_critical_percent: float = 95.0
     stale_claims_excessive: int = Field(5, ge=1)
+    # real seconds (SPEC §4): a condition on a real measurement (host, process CPU, loop lag)
+    # fires only after holding this long, repeats no faster, and escalates only after holding
+    # `sample_escalate_min` in its tier (as well as its scaled tier period)
+    sample_for_min: Duration = 30.0
+    sample_escalate_min: Duration = 600.0
+    environment_yellow_share: float = Field(0.10, ge=0, le=1)  # host saturated this share: YELLOW
 
 
 class DaemonCfg(Section):

@@ -3,6 +3,11 @@
 No I/O, no clock: every function takes `now` (real epoch seconds) and a `Policy` whose
 durations are already scaled to real seconds. Each notice carries a named reason:
 `first`, `repeat`, `resolved`, `escalated`, `flapping`.
+
+SPEC §4's two guards against compression and a busy host live here: a condition on a real
+measurement (catalog `real`) is judged on real samples (fires, rises, repeats and escalates
+only after real floors), and an environmental code (`host.*`, `daemon.*`) never reaches
+CRITICAL, neither by its finding nor by escalation.
 """
 
 from __future__ import annotations
@@ -49,16 +54,19 @@ def observe(prev: States, rule: str, findings: list[Finding], now: float, policy
 
 def _one(st: AlertState | None, rule: str, f: Finding, fp: str, now: float, policy: Policy,
          silences: tuple[Silence, ...]) -> tuple[AlertState | None, Notice | None]:
+    f = _capped(f)
     if f.kind is Kind.EVENT:
         return _event(st, rule, f, fp, now, policy, silences)
     if st is None or st.status == "resolved" or st.kind is Kind.EVENT:
         st = _new(st, rule, f, fp, now)
     elif st.status == "pending":
+        # a real measurement fires at the tier it held throughout, anything else at its worst
+        sev = min(st.severity, f.severity) if _real(f.code) else max(st.severity, f.severity)
         st = replace(st, rule=rule, seen=st.seen + 1, last_seen=now, message=f.message,
-                     evidence=dict(f.evidence), severity=max(st.severity, f.severity))
+                     evidence=dict(f.evidence), severity=sev)
     else:
-        return _continue(st, rule, f, now)
-    if st.seen >= _needed(f.code, policy):
+        return _continue(st, rule, f, now, policy)
+    if _held(st.code, st.seen, now - st.first_seen, policy):
         return _fire(st, now, policy, silences)
     return st, None
 
@@ -66,6 +74,30 @@ def _one(st: AlertState | None, rule: str, f: Finding, fp: str, now: float, poli
 def _needed(code: str, policy: Policy) -> int:
     info = CATALOG.get(code)
     return policy.debounce_runs if info is not None and info.sampled else 1
+
+
+def _real(code: str) -> bool:
+    info = CATALOG.get(code)
+    return info is not None and info.real
+
+
+def _environmental(code: str) -> bool:
+    info = CATALOG.get(code)
+    return info is not None and info.environmental
+
+
+def _held(code: str, runs: int, held_s: float, policy: Policy) -> bool:
+    """Seen on enough runs, and (a real measurement) for the real floor as well."""
+    if runs < _needed(code, policy):
+        return False
+    return not _real(code) or held_s >= policy.sample_floor_s
+
+
+def _capped(f: Finding) -> Finding:
+    """An environmental finding is never CRITICAL (SPEC §4)."""
+    if f.severity > Severity.HIGH and _environmental(f.code):
+        return replace(f, severity=Severity.HIGH)
+    return f
 
 
 def _new(old: AlertState | None, rule: str, f: Finding, fp: str, now: float) -> AlertState:
@@ -97,16 +129,22 @@ def _fire(st: AlertState, now: float, policy: Policy,
     return st, Notice("first", st)
 
 
-def _continue(st: AlertState, rule: str, f: Finding, now: float
+def _continue(st: AlertState, rule: str, f: Finding, now: float, policy: Policy
               ) -> tuple[AlertState, Notice | None]:
     """Still firing. The rule that reported it last owns it: only that rule's clean look
-    resolves it (two rules of one source may report one condition)."""
+    resolves it (two rules of one source may report one condition). A real measurement rises
+    a tier only after holding the higher level like a new condition."""
     st = replace(st, rule=rule, last_seen=now, message=f.message, evidence=dict(f.evidence))
-    if f.severity > st.severity:
-        st = replace(st, severity=f.severity, tier_since=now, last_notified=now,
-                     escalated_from=st.escalated_from or st.severity.name)
-        return st, Notice("escalated", st)
-    return st, None
+    if f.severity <= st.severity:
+        return replace(st, rise_since=None, rise_seen=0), None
+    since = st.rise_since if st.rise_since is not None else now
+    seen = st.rise_seen + 1
+    if _real(f.code) and not _held(f.code, seen, now - since, policy):
+        return replace(st, rise_since=since, rise_seen=seen), None
+    st = replace(st, severity=f.severity, tier_since=now, last_notified=now,
+                 escalated_from=st.escalated_from or st.severity.name, rise_since=None,
+                 rise_seen=0)
+    return st, Notice("escalated", st)
 
 
 def _event(st: AlertState | None, rule: str, f: Finding, fp: str, now: float, policy: Policy,
@@ -181,16 +219,33 @@ def _escalate_or_repeat(st: AlertState, now: float,
                         policy: Policy) -> tuple[AlertState, Notice | None]:
     if st.acked_until is not None:
         return st, None
-    limit = policy.escalate_s.get(st.severity)
+    limit = escalate_after(st.code, st.severity, policy)
     if limit is not None and now - st.tier_since >= limit:
         st = replace(st, severity=Severity(st.severity + 1), tier_since=now, last_notified=now,
                      escalated_from=st.escalated_from or st.severity.name)
         return st, Notice("escalated", st)
-    every = policy.repeat_s.get(st.severity)
+    every = repeat_every(st.code, st.severity, policy)
     if every is not None and st.last_notified is not None and now - st.last_notified >= every:
         st = replace(st, last_notified=now)
         return st, Notice("repeat", st)
     return st, None
+
+
+def escalate_after(code: str, severity: Severity, policy: Policy) -> float | None:
+    """Real seconds in `severity` before escalating (None: never). Environmental codes never
+    reach CRITICAL; a real measurement needs its tier period AND the real escalation floor."""
+    limit = policy.escalate_s.get(severity)
+    if limit is None or (_environmental(code) and severity + 1 >= Severity.CRITICAL):
+        return None
+    return max(limit, policy.escalate_floor_s) if _real(code) else limit
+
+
+def repeat_every(code: str, severity: Severity, policy: Policy) -> float | None:
+    """Real seconds between repeats (a real measurement: never faster than its real floor)."""
+    every = policy.repeat_s.get(severity)
+    if every is None:
+        return None
+    return max(every, policy.sample_floor_s) if _real(code) else every
 
 
 def ack(st: AlertState, until: float | None) -> AlertState:

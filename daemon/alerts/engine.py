@@ -49,7 +49,7 @@ class AlertEngine:
                  host: str) -> None:
         self.cfg, self.clock, self.log = cfg, clock, log
         self.window_id, self.host = window_id, host
-        self.policy = Policy.scaled(clock.scale)
+        self.policy = Policy.from_config(cfg, clock.scale)
         self.group_wait_s = real(clock, cfg.alerts.group_wait)
         self.states: dict[str, AlertState] = {}
         self.held: list[router.Held] = []

@@ -31,7 +31,13 @@ def digest(f: Finding) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Every duration of the decision in real seconds (nominal / time scale)."""
+    """Every duration of the decision in real seconds (nominal / time scale).
+
+    `sample_floor_s` and `escalate_floor_s` are real floors for conditions on a real
+    measurement (SPEC §4 "Compression must never..."): such a condition fires (or rises a
+    tier) only after holding `debounce_runs` runs AND `sample_floor_s`; it repeats no faster
+    than `sample_floor_s` and escalates only after its tier period AND `escalate_floor_s`.
+    """
 
     repeat_s: dict[Severity, float]
     escalate_s: dict[Severity, float]
@@ -39,15 +45,26 @@ class Policy:
     flap_max: int = FLAP_MAX
     event_keep_s: float = EVENT_KEEP_S
     debounce_runs: int = 2
+    sample_floor_s: float = 0.0
+    escalate_floor_s: float = 0.0
 
     @classmethod
-    def scaled(cls, scale: float) -> Policy:
+    def scaled(cls, scale: float, sample_floor_s: float = 0.0,
+               escalate_floor_s: float = 0.0) -> Policy:
         return cls(
             repeat_s={k: v / scale for k, v in REPEAT_S.items()},
             escalate_s={k: v / scale for k, v in ESCALATE_S.items()},
             flap_window_s=FLAP_WINDOW_S / scale,
             event_keep_s=EVENT_KEEP_S / scale,
+            sample_floor_s=sample_floor_s,
+            escalate_floor_s=escalate_floor_s,
         )
+
+    @classmethod
+    def from_config(cls, cfg: Any, scale: float) -> Policy:
+        """The policy of a loaded `Config` at the window's time scale."""
+        th = cfg.thresholds
+        return cls.scaled(scale, th.sample_for_min, th.sample_escalate_min)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +111,8 @@ class AlertState:
     silenced: bool = False
     silenced_before_fire: bool = False
     digests: tuple[str, ...] = field(default=())
+    rise_since: float | None = None  # a real measurement seen above its tier since then
+    rise_seen: int = 0
 
     @property
     def open(self) -> bool:
