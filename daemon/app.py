@@ -150,6 +150,7 @@ class Daemon:
         self.fired: list[dict[str, Any]] = []
         self.last_doc: dict[str, Any] = {}
         self.current_verdict = "GREEN"
+        self.on_started: Callable[[Daemon], None] | None = None  # the CLI's start line
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -164,6 +165,8 @@ class Daemon:
             self.window = self.runner.start(new=self.new_window)
             self.log.info("daemon_started", window_id=self.window.id, root=str(self.cfg.root),
                           time_scale=self.clock.scale, config=self.cfg.source)
+            if self.on_started is not None:
+                self.on_started(self)
             await self.exporter.start()
             cfg: Config | None = self.cfg
             while cfg is not None:

@@ -11,106 +11,44 @@ from typing import Any
 
 import anyio
 
-from daemon import __version__
-from daemon.config import Config, effective, load_config, to_toml
-from daemon.durations import parse_duration
+from daemon.cliargs import (
+    CHECK_UNKNOWN,
+    EX_CONFIG,
+    EX_TEMPFAIL,
+    EX_USAGE,
+    parser,
+)
+from daemon.config import Config, effective, load_config, resolve_secrets, to_toml
+from daemon.durations import format_duration
 from daemon.errors import AlreadyRunningError, ConfigError, RootMissingError
 
-EX_CONFIG = 78
-EX_TEMPFAIL = 75
-CHECK_UNKNOWN = 3
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="burnin", description=__doc__)
-    p.add_argument("--version", action="version", version=f"burnin {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = sub.add_parser("run", help="run the daemon in the foreground")
-    _common(run)
-    run.add_argument("--window", type=_duration, help="window duration, e.g. 72h")
-    run.add_argument("--time-scale", type=float, help="run the window N times faster")
-    run.add_argument("--new-window", action="store_true", help="start a new window")
-
-    check = sub.add_parser("check", help="run every check once (monitoring-plugin exit codes)")
-    _common(check)
-    check.add_argument("--only", default="health,position,integrity,jobs")
-    check.add_argument("--format", choices=("text", "json"), default="text")
-
-    status = sub.add_parser("status", help="show the running daemon's status.json")
-    status.add_argument("--config")
-    status.add_argument("--format", choices=("text", "json"), default="text")
-
-    watch = sub.add_parser("watch", help="live view of status.json, refreshed every 2 s")
-    watch.add_argument("--config")
-    watch.add_argument("--interval", type=float, default=2.0)
-
-    report = sub.add_parser("report", help="render a window's report")
-    report.add_argument("--config")
-    report.add_argument("--window", dest="window_id")
-    report.add_argument("--format", choices=("md", "json", "html"), default="md")
-    report.add_argument("-o", "--output")
-
-    demo = sub.add_parser("demo", help="run the reference system under burn-in")
-    demo.add_argument("--window", default="72h")
-    demo.add_argument("--time-scale", type=float, default=864.0)
-    demo.add_argument("--faults", choices=("scripted", "none"), default="scripted")
-    demo.add_argument("--dir")
-    demo.add_argument("--seed", type=int)
-
-    reload = sub.add_parser("reload", help="ask the running daemon to reload its config "
-                            "(what SIGHUP does; works on Windows too)")
-    reload.add_argument("--config")
-
-    config = sub.add_parser("config", help="validate and print the effective config")
-    _common(config)
-
-    ack = sub.add_parser("ack", help="acknowledge an open alert")
-    ack.add_argument("fingerprint")
-    ack.add_argument("--config")
-    ack.add_argument("--for", dest="for_", type=_duration)
-    ack.add_argument("--reason", default="")
-
-    sil = sub.add_parser("silence", help="silence alerts by code and/or subject")
-    sil.add_argument("--config")
-    sil.add_argument("--code")
-    sil.add_argument("--subject")
-    sil.add_argument("--for", dest="for_", type=_duration)
-    sil.add_argument("--reason")
-    sil.add_argument("--list", action="store_true")
-    sil.add_argument("--remove", metavar="ID")
-    return p
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="TOML config file (default: built-in defaults)")
-    p.add_argument("--root", help="observed root (overrides system.root)")
+STATE_ONLY = frozenset({"status", "watch", "report", "ack", "silence", "reload", "config"})
+VERDICT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+PLUGIN_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
 def _load(args: argparse.Namespace) -> Config:
+    """The config for `args`; state-only commands need no channel secret (SPEC §7)."""
     overrides: dict[str, dict[str, Any]] = {}
     if getattr(args, "window", None) is not None and args.command == "run":
         overrides.setdefault("window", {})["duration"] = args.window
     if getattr(args, "time_scale", None) is not None and args.command == "run":
         overrides.setdefault("window", {})["time_scale"] = args.time_scale
-    return load_config(args.config, root=getattr(args, "root", None), overrides=overrides)
+    return load_config(args.config, root=getattr(args, "root", None), overrides=overrides,
+                       secrets=args.command not in STATE_ONLY)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     handler = _COMMANDS[args.command]
     try:
         return int(handler(args))
     except ConfigError as exc:
         print(f"burnin: {exc}", file=sys.stderr)
-        return CHECK_UNKNOWN if args.command == "check" else EX_CONFIG
+        if args.command != "check":
+            return EX_CONFIG
+        _check_unknown(args, str(exc))
+        return CHECK_UNKNOWN
     except KeyboardInterrupt:
         return 130
 
@@ -122,14 +60,83 @@ def cmd_run(args: argparse.Namespace) -> int:
     from daemon.logsetup import configure, get_logger
 
     cfg = _load(args)
+    _require_root(cfg, "--root" if args.root else "system.root")
+    done = _completed_window(cfg, args)
+    if done is not None:
+        return done
     configure(cfg.log_dir, cfg.daemon.log_level)
     log = get_logger()
     daemon = Daemon(cfg, new_window=args.new_window, log=log, reload=lambda: _load(args))
+    daemon.on_started = _start_line
     try:
-        return anyio.run(_serve, daemon, backend="asyncio")
+        code = anyio.run(_serve, daemon, backend="asyncio")
     except AlreadyRunningError as exc:
         print(f"burnin: {exc}", file=sys.stderr)
         return EX_TEMPFAIL
+    return _end_line(daemon, code, args.service)
+
+
+def _require_root(cfg: Config, key: str) -> None:
+    """SPEC §7: a root that does not exist is refused (78) before anything is written."""
+    if not cfg.root.is_dir():
+        raise ConfigError(cfg.source, key,
+                          f"observed root {cfg.root} does not exist or is not a folder")
+
+
+def _say(text: str) -> None:
+    print(f"burnin run: {text}", flush=True)
+
+
+def _start_line(daemon: Any) -> None:
+    from daemon.clock import iso
+
+    w, cfg = daemon.window, daemon.cfg
+    state = "resumed" if w.restarts else "new"
+    real_s = max(0.0, w.ends_at - daemon.clock.time())
+    _say(f"window {w.id} ({state}, {format_duration(w.duration_s)}), root {cfg.root}, "
+         f"time scale {w.time_scale:g}, ends at {iso(w.ends_at)} "
+         f"(in {format_duration(round(real_s, 1))} real), "
+         f"status {cfg.runtime_dir / 'status.json'}")
+
+
+def _report_path(cfg: Config, window_id: str) -> Path:
+    from daemon.report import reports_dir
+
+    return reports_dir(cfg.runtime_dir, window_id) / "final.html"
+
+
+def _end_line(daemon: Any, code: int, service: bool) -> int:
+    """The verdict and the report's path at the window's end; under --service exit 0."""
+    from daemon.window.verdict import LABELS
+
+    window = getattr(daemon, "window", None)
+    if window is None:
+        return code
+    if window.verdict is None:
+        _say(f"stopped; window {window.id} resumes at the next `burnin run`")
+        return code
+    _say(f"window {window.id} ended: verdict {window.verdict} ({LABELS[window.verdict]}), "
+         f"report {_report_path(daemon.cfg, window.id)}")
+    return 0 if service else code
+
+
+def _completed_window(cfg: Config, args: argparse.Namespace) -> int | None:
+    """`run` on a completed window does not silently open a new one: it says so and exits
+    with that window's verdict (0 with --service). --new-window or on_end=continue starts one."""
+    from daemon.clock import SystemClock
+    from daemon.window.store import WindowStore
+    from daemon.window.verdict import EXIT_CODES, LABELS
+
+    if args.new_window or cfg.window.on_end == "continue":
+        return None
+    window = WindowStore(cfg.runtime_dir, SystemClock()).current()
+    if window is None or window.phase == "running" or window.verdict not in EXIT_CODES:
+        return None
+    print(f"burnin run: window {window.id} has already ended: verdict {window.verdict} "
+          f"({LABELS[window.verdict]}), report {_report_path(cfg, window.id)}\n"
+          f"burnin run: not starting a new window; `burnin run --new-window` starts one",
+          file=sys.stderr)
+    return 0 if args.service else EXIT_CODES[window.verdict]
 
 
 HARD_STOP_S = 4.5
@@ -169,27 +176,31 @@ def _arm_hard_stop(log: Any) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from daemon.logsetup import configure, get_logger
-    from daemon.model import CHECKS
     from daemon.oneshot import check_once, exit_code
 
     cfg = _load(args)
-    only = [c.strip() for c in args.only.split(",") if c.strip()]
-    unknown = [c for c in only if c not in CHECKS]
-    if unknown:
-        print(f"burnin: --only: unknown check(s) {', '.join(unknown)}", file=sys.stderr)
-        return CHECK_UNKNOWN
     configure(None, cfg.daemon.log_level)
     try:
         with _progress() as progress:
-            doc = anyio.run(lambda: check_once(cfg, only, get_logger(), progress))
+            doc = anyio.run(lambda: check_once(cfg, args.only, get_logger(), progress))
     except RootMissingError as exc:
-        print(f"BURNIN UNKNOWN - {exc}")
+        _check_unknown(args, str(exc))
         return CHECK_UNKNOWN
+    code = exit_code(doc["findings"])
     if args.format == "json":
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        print(_check_text(doc))
-    return exit_code(doc["findings"])
+        print(_check_text(doc, code))
+    return code
+
+
+def _check_unknown(args: argparse.Namespace, problem: str) -> None:
+    """Could not check: the plugin's UNKNOWN line on stdout (Nagios drops stderr)."""
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps({"schema": "burnin.check/1", "verdict": None, "state": "UNKNOWN",
+                          "error": problem, "findings": [], "metrics": {}}, indent=2))
+    else:
+        print(f"BURNIN UNKNOWN - {safe(problem)}")
 
 
 class _progress:
@@ -223,14 +234,16 @@ def safe(text: object) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
 
 
-def _check_text(doc: dict[str, Any]) -> str:
+def _check_text(doc: dict[str, Any], code: int) -> str:
+    """Monitoring-plugin output: `BURNIN <STATE> - <summary> | <perfdata>`, then the findings.
+    The state word follows the exit code; the verdict colour is in the summary."""
     findings = doc["findings"]
     tiers = {s: sum(1 for f in findings if f["severity"] == s)
              for s in ("CRITICAL", "HIGH", "MEDIUM", "INFO")}
-    head = (f"BURNIN {doc['verdict']} - {len(findings)} finding(s) "
-            f"({', '.join(f'{n} {s}' for s, n in tiers.items() if n) or 'none'}) "
-            f"| findings={len(findings)} critical={tiers['CRITICAL']} high={tiers['HIGH']}")
-    lines = [head]
+    counts = ", ".join(f"{n} {s}" for s, n in tiers.items() if n) or "none"
+    perf = " ".join([f"findings={len(findings)}"] + [f"{s.lower()}={n}" for s, n in tiers.items()])
+    lines = [f"BURNIN {PLUGIN_STATES[code]} - verdict {doc['verdict']}, "
+             f"{len(findings)} finding(s) ({counts}) | {perf}"]
     for f in findings:
         lines.append(f"{f['severity']:8} {f['code']:32} {safe(f['subject'])}: {safe(f['message'])}")
     return "\n".join(lines)
@@ -246,7 +259,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from daemon.service.statusview import exit_code, load_status, render
     from daemon.status import STALE_AFTER_S
 
-    cfg = load_config(args.config)
+    cfg = _load(args)
     doc, problem = load_status(cfg.runtime_dir / "status.json")
     now = time.time()
     if args.format == "json":
@@ -262,7 +275,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_reload(args: argparse.Namespace) -> int:
     from daemon.service.signals import request_reload
 
-    path = request_reload(load_config(args.config).runtime_dir)
+    path = request_reload(_load(args).runtime_dir)
     print(f"reload requested ({path}); the daemon picks it up within a second")
     return 0
 
@@ -270,14 +283,14 @@ def cmd_reload(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     from daemon.service.statusview import watch
 
-    cfg = load_config(args.config)
+    cfg = _load(args)
     return watch(cfg.runtime_dir / "status.json", interval_s=args.interval)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from daemon.report import ReportError, render
 
-    cfg = load_config(args.config)
+    cfg = _load(args)
     try:
         out = render(cfg.runtime_dir, args.window_id, args.format)
     except ReportError as exc:
@@ -304,9 +317,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     cfg = _load(args)
+    try:
+        resolve_secrets(cfg)  # only to show which are set (masked); a missing one is a warning
+    except ConfigError as exc:
+        print(f"burnin: warning: {exc.key}: {exc.problem} (`burnin run` and `burnin check` "
+              "need it; the state-only commands do not)", file=sys.stderr)
     print(f"# effective config ({cfg.source}); secrets masked")
     print(to_toml(effective(cfg)))
     return 0
+
+
+def _alert_state(cfg: Config, command: str) -> Path | None:
+    """The daemon's alert database, or None after saying why there is none (never created
+    here: a silence no daemon reads is worse than a refusal)."""
+    db = cfg.runtime_dir / "alerts.sqlite3"
+    if db.is_file():
+        return db
+    print(f"burnin {command}: no daemon state in {cfg.runtime_dir} ({db.name} is missing); "
+          "run it where `burnin run` runs (same working directory) or pass that daemon's "
+          "--config", file=sys.stderr)
+    return None
+
+
+def _known_code(code: str) -> str | None:
+    """None if `code` is a finding code; else why not, with the nearest valid ones."""
+    import difflib
+
+    from daemon.catalog import CATALOG
+
+    if code in CATALOG:
+        return None
+    near = difflib.get_close_matches(code, list(CATALOG), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(near)}?" if near else "see `burnin silence --help`"
+    return f"unknown finding code {code!r}; {hint} (codes: docs/contract.md)"
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
@@ -314,7 +357,10 @@ def cmd_ack(args: argparse.Namespace) -> int:
 
     from daemon.alerts.cli import ack
 
-    return ack(load_config(args.config), args.fingerprint, args.for_, args.reason, time.time())
+    cfg = _load(args)
+    if _alert_state(cfg, "ack") is None:
+        return 1
+    return ack(cfg, args.fingerprint, args.for_, args.reason, time.time())
 
 
 def cmd_silence(args: argparse.Namespace) -> int:
@@ -322,17 +368,26 @@ def cmd_silence(args: argparse.Namespace) -> int:
 
     from daemon.alerts import cli as alerts_cli
 
-    cfg = load_config(args.config)
+    if not (args.list or args.remove):
+        problem = _silence_problem(args)
+        if problem:
+            print(f"burnin silence: {problem}", file=sys.stderr)
+            return EX_USAGE
+    cfg = _load(args)
+    if _alert_state(cfg, "silence") is None:
+        return 1
     if args.list:
         return alerts_cli.silence_list(cfg, time.time())
     if args.remove:
         return alerts_cli.silence_remove(cfg, args.remove)
-    if args.for_ is None or not args.reason or not (args.code or args.subject):
-        print("burnin: silence needs --for, --reason and --code and/or --subject",
-              file=sys.stderr)
-        return 2
     return alerts_cli.silence_add(cfg, args.code, args.subject, args.for_, args.reason,
                                   time.time())
+
+
+def _silence_problem(args: argparse.Namespace) -> str | None:
+    if args.for_ is None or not args.reason or not (args.code or args.subject):
+        return "a new silence needs --for, --reason and --code and/or --subject"
+    return _known_code(args.code) if args.code else None
 
 
 _COMMANDS = {

@@ -276,6 +276,7 @@ class Config(Section):
     checks: ChecksCfg = ChecksCfg()
 
     _source: str = PrivateAttr(default="<defaults>")
+    _base: str = PrivateAttr(default=".")
 
     @property
     def source(self) -> str:
@@ -316,9 +317,13 @@ def load_config(
     root: str | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     env: dict[str, str] | None = None,
+    secrets: bool = True,
 ) -> Config:
-    """Read, validate and resolve a config; `root` and `overrides` come from the command line."""
-    env = dict(os.environ) if env is None else env
+    """Read, validate and resolve a config; `root` and `overrides` come from the command line.
+
+    `secrets=False` is for commands that only read or edit burnin's own state (status, report,
+    ack, silence, reload, config): the secret sources are checked for form but not read, so an
+    unset `secret_env` is no error there (SPEC §7). `resolve_secrets` reads them later."""
     file = str(path) if path is not None else "<defaults>"
     data = _read_toml(Path(path)) if path is not None else {}
     for table, values in (overrides or {}).items():
@@ -331,8 +336,18 @@ def load_config(
     base = Path(path).resolve().parent if path is not None else Path.cwd()
     _resolve_paths(cfg, data, base, root)
     _check_references(cfg, file)
-    _load_secrets(cfg, file, base, env)
+    cfg._base = str(base)
+    if secrets:
+        resolve_secrets(cfg, env)
+    else:
+        _load_secrets(cfg, file, base, {}, read=False)
     return cfg
+
+
+def resolve_secrets(cfg: Config, env: dict[str, str] | None = None) -> None:
+    """Read every channel secret (env var or file); a missing one is a ConfigError."""
+    env = dict(os.environ) if env is None else env
+    _load_secrets(cfg, cfg.source, Path(cfg._base), env)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -405,9 +420,11 @@ def _check_job_globs(cfg: Config, file: str) -> None:
 
 
 def _secret(file: str, key: str, env_name: str, secret_file: str, base: Path,
-            env: dict[str, str]) -> str | None:
+            env: dict[str, str], read: bool = True) -> str | None:
     if env_name and secret_file:
         raise ConfigError(file, key, "give either the _env or the _file form, not both")
+    if not read:
+        return None
     if env_name:
         if env_name not in env:
             raise ConfigError(file, key + "_env", f"environment variable {env_name} is not set")
@@ -423,14 +440,15 @@ def _secret(file: str, key: str, env_name: str, secret_file: str, base: Path,
     return None
 
 
-def _load_secrets(cfg: Config, file: str, base: Path, env: dict[str, str]) -> None:
+def _load_secrets(cfg: Config, file: str, base: Path, env: dict[str, str],
+                  read: bool = True) -> None:
     email = cfg.alerts.email
     if email is not None:
         email._password = _secret(file, "alerts.email.password", email.password_env,
-                                  email.password_file, base, env)
+                                  email.password_file, base, env, read)
     for i, hook in enumerate(cfg.alerts.webhook):
         hook._secret = _secret(file, f"alerts.webhook[{i}].secret", hook.secret_env,
-                               hook.secret_file, base, env)
+                               hook.secret_file, base, env, read)
 
 
 MASK = "********"
