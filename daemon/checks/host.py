@@ -45,6 +45,15 @@ def judge(seen: HostLook, th: ThresholdsCfg) -> list[Finding]:
     return out
 
 
+def saturated(seen: HostLook, th: ThresholdsCfg) -> list[str]:
+    """The resources above their HIGH level (`host_critical_percent`) in this look (pure):
+    `cpu`, `memory`, `disk <path>` — what the verdict's saturated-host share counts."""
+    out = [name for name, value in (("cpu", seen.cpu_percent), ("memory", seen.memory_percent))
+           if value is not None and value > th.host_critical_percent]
+    return out + [f"disk {path}" for path, used in sorted(seen.disks.items())
+                  if used is not None and used > th.host_critical_percent]
+
+
 def _limits(th: ThresholdsCfg) -> dict[str, float]:
     return {"high_percent": th.host_high_percent, "critical_percent": th.host_critical_percent}
 
@@ -62,9 +71,12 @@ class HostRule(Rule):
         if seen.cpu_percent is None and self.env.oneshot:
             await self.env.clock.sleep(ONESHOT_CPU_INTERVAL_S)
             seen = await anyio.to_thread.run_sync(sampler.sample)
+        th = self.env.cfg.thresholds
         tick.metric("host", {"cpu_percent": _round(seen.cpu_percent),
-                             "memory_percent": seen.memory_percent, "disks": seen.disks})
-        return judge(seen, self.env.cfg.thresholds)
+                             "memory_percent": seen.memory_percent, "disks": seen.disks,
+                             "saturated": None if seen.cpu_percent is None
+                             else saturated(seen, th)})
+        return judge(seen, th)
 
 
 def _round(value: float | None) -> float | None:

@@ -49,7 +49,7 @@ def hours(seconds: object) -> str:
 def render(doc: dict[str, Any]) -> str:
     """The whole Markdown text of a report document."""
     parts = [_head(doc), _metrics(doc), _issues(doc), _recommendation(doc), _reasons(doc),
-             _deadlines(doc), _coverage(doc), _excluded(doc)]
+             _deadlines(doc), _coverage(doc), _environment(doc), _excluded(doc)]
     return "\n".join(p for p in parts if p) + "\n"
 
 
@@ -153,6 +153,23 @@ def _coverage(doc: dict[str, Any]) -> str:
               f"{hours(g['nominal_s'])} window)" for g in w["downtime"]]
     lines += [f"- check {esc(k)}: {c['runs']} runs, {c['failed']} failed, {c['missed']} missed"
               for k, c in w["checks"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _environment(doc: dict[str, Any]) -> str:
+    """The host's saturated share, environmental alerts and floored limits (SPEC §4)."""
+    env = doc["verdict"].get("environment") or {}
+    lines = ["## Environment (qualifies the verdict, does not decide it)"]
+    share = env.get("saturated_share")
+    by = ", ".join(f"{esc(k)} {pct(v)}" for k, v in sorted(env.get("saturated_by", {}).items()))
+    lines.append(f"- Host {esc(env.get('host') or 'n/a')} saturated (above "
+                 f"{figure(env.get('saturated_above_percent'), ' %')}): {pct(share)} of the "
+                 f"window{f' ({by})' if by else ''}; YELLOW from "
+                 f"{pct(env.get('yellow_share'))}")
+    lines += [f"- {esc(a['severity'])} {esc(a['code'])} {esc(a['subject'])}: "
+              f"{esc(a['message'])}" for a in env.get("alerts", [])[:20]]
+    lines += [f"- Floored: {esc(c.get('key'))} {esc(c.get('text'))}"
+              for c in doc["window"].get("clamped", [])]
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ again when `window.on_end = "continue"`).
 from __future__ import annotations
 
 import math
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from daemon.window.store import WindowStore
 from daemon.window.verdict import Thresholds, Verdict, decide
 
 log = structlog.get_logger(__name__)
+HOST_MAX_SPAN_S = 60.0  # a longer gap between two looks (down, stalled) is not counted
 
 
 class WindowRunner:
@@ -54,6 +56,7 @@ class WindowRunner:
     def start(self, new: bool = False) -> Window:
         """Open (or resume) the window and its series; count checks missed while down."""
         window = self.window = self.store.open(self.duration_s, self.time_scale, new=new)
+        window.host.host = window.host.host or socket.gethostname()
         if window.last_gap is not None:
             self._count_missed(window, window.last_gap)
         self.series = Series(self.store.folder(window.id), self.clock)
@@ -77,6 +80,7 @@ class WindowRunner:
         alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
         counts = alerts.get("counts") if isinstance(alerts, dict) else None
         self._ser().add(now, metrics, counts, status_doc.get("daemon"))
+        window.host.add(now, _saturated(metrics), HOST_MAX_SPAN_S)
         window.heartbeat(now)
         due = self.spot_due(now)
         if due is None:
@@ -110,7 +114,7 @@ class WindowRunner:
         window = self._win()
         metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
         return decide(fired, window.coverage(now), metrics if isinstance(metrics, dict) else {},
-                      self.thresholds, window.time_scale)
+                      self.thresholds, window.time_scale, window.host.summary())
 
     def should_end(self, now: float, verdict_so_far: str = "GREEN") -> bool:
         """True at the window's end, or at the first RED with `stop_on_red`."""
@@ -148,6 +152,13 @@ class WindowRunner:
         if self.window is None:
             raise RuntimeError("WindowRunner.start() was not called")
         return self.window
+
+
+def _saturated(metrics: object) -> list[str] | None:
+    """The host rule's saturated resources in status.json's metrics (None: no look)."""
+    host = metrics.get("host") if isinstance(metrics, dict) else None
+    found = host.get("saturated") if isinstance(host, dict) else None
+    return [str(r) for r in found] if isinstance(found, list) else None
 
 
 def _open_alerts(status_doc: dict[str, Any]) -> list[dict]:

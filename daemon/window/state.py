@@ -43,6 +43,59 @@ class CheckRuns:
 
 
 @dataclass
+class HostLoad:
+    """How long (real seconds) the host was observed, and saturated per resource (SPEC §4)."""
+
+    observed_s: float = 0.0
+    saturated_s: dict[str, float] = field(default_factory=dict)  # "any", "cpu", "memory", disk
+    host: str = ""
+    _mark: float | None = field(default=None, repr=False, compare=False)
+
+    def add(self, now: float, saturated: list[str] | None, max_span_s: float) -> None:
+        """The host's latest look at `now`: its saturated resources (None: no look yet).
+
+        The span since the previous call is attributed to this look (a CPU figure is the mean
+        over the interval before it); spans longer than `max_span_s` (the daemon was down or
+        stalled) are not counted."""
+        mark, self._mark = self._mark, now
+        if saturated is None or mark is None or not 0 < now - mark <= max_span_s:
+            return
+        span = now - mark
+        self.observed_s += span
+        for name in (["any"] if saturated else []) + list(saturated):
+            self.saturated_s[name] = self.saturated_s.get(name, 0.0) + span
+
+    def share(self, name: str = "any") -> float | None:
+        """Share (0..1) of the observed time `name` was saturated; None before any look."""
+        if self.observed_s <= 0:
+            return None
+        return min(1.0, self.saturated_s.get(name, 0.0) / self.observed_s)
+
+    def summary(self) -> dict[str, Any]:
+        return {"host": self.host, "observed_s": round(self.observed_s, 3),
+                "saturated_share": _round(self.share()),
+                "saturated_by": {k: _round(self.share(k)) for k in sorted(self.saturated_s)
+                                 if k != "any"}}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"host": self.host, "observed_s": self.observed_s,
+                "saturated_s": dict(self.saturated_s)}
+
+    @classmethod
+    def from_dict(cls, doc: object) -> HostLoad:
+        if not isinstance(doc, dict):
+            return cls()
+        sat = doc.get("saturated_s")
+        return cls(observed_s=_num(doc.get("observed_s", 0.0)), host=str(doc.get("host", "")),
+                   saturated_s={str(k): _num(v) for k, v in sat.items()}
+                   if isinstance(sat, dict) else {})
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+@dataclass
 class Window:
     id: str
     started_at: float
@@ -56,6 +109,8 @@ class Window:
     spots_written: int = 0
     finished_at: float | None = None
     verdict: str | None = None
+    host: HostLoad = field(default_factory=lambda: HostLoad())
+    clamped: list[dict[str, Any]] = field(default_factory=list)
     path: Path | None = field(default=None, repr=False, compare=False)
     persist_every_s: float = field(default=2.0, repr=False, compare=False)
     last_gap: dict[str, float] | None = field(default=None, repr=False, compare=False)
@@ -137,6 +192,7 @@ class Window:
             "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
             "time_scale": self.time_scale, "phase": self.phase,
             "coverage": round(self.coverage(now), 6),
+            "clamped": list(self.clamped), "host_load": self.host.summary(),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,7 +202,7 @@ class Window:
             "heartbeat_at": self.heartbeat_at, "downtime": self.downtime,
             "checks": {k: vars(v) for k, v in self.checks.items()}, "restarts": self.restarts,
             "spots_written": self.spots_written, "finished_at": self.finished_at,
-            "verdict": self.verdict,
+            "verdict": self.verdict, "host": self.host.to_dict(), "clamped": self.clamped,
         }
 
     @classmethod
@@ -169,7 +225,8 @@ def _from_dict(doc: object) -> Window:
         checks={str(k): CheckRuns(**v) for k, v in doc["checks"].items()},
         restarts=int(doc["restarts"]), spots_written=int(doc["spots_written"]),
         finished_at=None if doc["finished_at"] is None else _num(doc["finished_at"]),
-        verdict=doc["verdict"],
+        verdict=doc["verdict"], host=HostLoad.from_dict(doc.get("host")),
+        clamped=[c for c in doc.get("clamped", []) if isinstance(c, dict)],
     )
     if win.phase not in PHASES or win.time_scale <= 0 or win.duration_s <= 0:
         raise ValueError(f"bad phase, scale or duration in {win.id}")

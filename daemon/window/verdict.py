@@ -6,6 +6,11 @@ thresholds.coverage_min`, default 0.999: a few minutes of a 72 h window, so a re
 a failed burn-in while a long outage is); else GREEN. Alerts silenced before they fired are
 excluded from the rule and listed apart. Every reason carries its evidence.
 
+Environmental alerts (`host.*`, `daemon.*`: the machine and burnin itself, SPEC §4) qualify the
+verdict and do not decide it: they are listed under `environment`, never as reasons. The
+window's saturated-host share (CPU, memory or disk above `host_critical_percent`) is stated
+there too, and is a YELLOW reason only at or above `environment_yellow_share` (10 %).
+
 The seed thresholds (lock timeouts, failed notifications, p95 latency, memory trend, stale
 claims) grade the window's figures in `figures()`: shown in the report beside the verdict.
 They do not decide it on their own (the checks raise alerts from the same thresholds, and an
@@ -22,6 +27,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from daemon.catalog import ENVIRONMENTAL_PREFIXES
 from daemon.clock import parse_timestamp
 from daemon.window.series import num
 
@@ -44,6 +50,8 @@ class Thresholds:
     memory_growth_high_mb_min: float = 0.1
     memory_growth_critical_mb_min: float = 1.0
     stale_claims_excessive: int = 5
+    host_critical_percent: float = 95.0
+    environment_yellow_share: float = 0.10
     coverage_min: float = 0.999
 
     @classmethod
@@ -63,6 +71,7 @@ class Verdict:
     tiers: dict[str, dict[str, int]] = field(default_factory=dict)
     figures: list[dict[str, Any]] = field(default_factory=list)
     coverage: float = 1.0
+    environment: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -78,22 +87,68 @@ class Verdict:
 
 
 def decide(fired: list[dict[str, Any]], coverage: float, metrics: dict[str, Any] | None,
-           thresholds: Thresholds | None = None, time_scale: float = 1.0) -> Verdict:
-    """The verdict for alerts `fired` in a window covered to `coverage` (0..1)."""
+           thresholds: Thresholds | None = None, time_scale: float = 1.0,
+           host_load: dict[str, Any] | None = None) -> Verdict:
+    """The verdict for alerts `fired` in a window covered to `coverage` (0..1).
+
+    `host_load` is `HostLoad.summary()` of the window: the share of it the host was saturated.
+    """
     th = thresholds or Thresholds()
     coverage = coverage if isinstance(coverage, int | float) and 0 <= coverage <= 1 else 0.0
     alerts = [a for a in fired if isinstance(a, dict)]
     counted = [a for a in alerts if not a.get("silenced_before_fire")]
-    reasons = [_alert_reason(a) for a in counted if severity_of(a) in ("CRITICAL", "HIGH")]
+    judged = [a for a in counted if not is_environmental(a)]
+    reasons = [_alert_reason(a) for a in judged if severity_of(a) in ("CRITICAL", "HIGH")]
     if coverage < th.coverage_min:
         reasons.append(_coverage_reason(coverage, th))
+    env = environment(counted, host_load, th)
+    if env["yellow"]:
+        reasons.append(_saturation_reason(env, th))
     reasons.sort(key=lambda r: -RANK[r["severity"]])
     return Verdict(
         color=color_of(reasons), label=LABELS[color_of(reasons)], reasons=reasons,
         excluded=[_brief(a) for a in alerts if a.get("silenced_before_fire")],
         tiers=tier_deadlines(counted, time_scale),
         figures=figures(metrics or {}, alerts, th), coverage=round(coverage, 6),
+        environment=env,
     )
+
+
+def is_environmental(alert: dict[str, Any]) -> bool:
+    """`host.*` and `daemon.*` (SPEC §4): they qualify the verdict, they do not decide it."""
+    return str(alert.get("code", "")).startswith(ENVIRONMENTAL_PREFIXES)
+
+
+def environment(alerts: list[dict[str, Any]], host_load: dict[str, Any] | None,
+                th: Thresholds) -> dict[str, Any]:
+    """The host's saturated share of the window and the environmental alerts that fired."""
+    load = host_load if isinstance(host_load, dict) else {}
+    share = load.get("saturated_share")
+    share = float(share) if isinstance(share, int | float) and 0 <= share <= 1 else None
+    by = load.get("saturated_by") if isinstance(load.get("saturated_by"), dict) else {}
+    return {
+        "host": str(load.get("host", "")), "saturated_share": share,
+        "saturated_by": {str(k): v for k, v in by.items() if isinstance(v, int | float) and v},
+        "saturated_above_percent": th.host_critical_percent,
+        "yellow_share": th.environment_yellow_share,
+        "yellow": share is not None and share > 0 and share >= th.environment_yellow_share,
+        "alerts": [_brief(a) for a in alerts if is_environmental(a)
+                   and severity_of(a) in ("CRITICAL", "HIGH", "MEDIUM")],
+    }
+
+
+def _saturation_reason(env: dict[str, Any], th: Thresholds) -> dict[str, Any]:
+    by = ", ".join(f"{k} {v:.1%}" for k, v in sorted(env["saturated_by"].items()))
+    return {
+        "severity": "HIGH", "code": "window.host_saturated", "subject": env["host"] or "host",
+        "message": f"the host {env['host'] or ''} was saturated (above "
+                   f"{th.host_critical_percent:g} %: {by or 'n/a'}) for "
+                   f"{env['saturated_share']:.1%} of the window (YELLOW from "
+                   f"{th.environment_yellow_share:.0%}); its figures may be unreliable",
+        "evidence": {k: env[k] for k in ("host", "saturated_share", "saturated_by",
+                                         "yellow_share")},
+        "first_seen": None, "resolved_at": None, "escalated_from": None, "runbook": "",
+    }
 
 
 def color_of(reasons: list[dict[str, Any]]) -> str:

@@ -1,0 +1,117 @@
+"""SPEC §4 "Environmental conditions": the host and burnin itself qualify the verdict.
+
+`host.*` / `daemon.*` alerts never decide the colour; the share of the window the host was
+saturated is stated, and is a YELLOW reason only at or above `environment_yellow_share`.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from daemon.checks.host import saturated
+from daemon.config import ThresholdsCfg
+from daemon.sources.host import HostLook
+from daemon.window.lifecycle import WindowRunner
+from daemon.window.state import HostLoad
+from daemon.window.verdict import decide
+from tests.window.conftest import make_status
+
+H = 3600.0
+
+
+def load(share: float | None, by: dict | None = None) -> dict:
+    return {"host": "box", "observed_s": 100.0, "saturated_share": share,
+            "saturated_by": by if by is not None else {"cpu": share}}
+
+
+@pytest.mark.parametrize(("codes", "share", "color"), [
+    ([("host.cpu_high", "HIGH")], 0.0, "GREEN"),
+    ([("daemon.delivery_failing", "HIGH")], None, "GREEN"),
+    ([("daemon.delivery_failing", "CRITICAL")], None, "GREEN"),
+    ([("daemon.check_overrun", "HIGH"), ("host.memory_high", "HIGH")], 0.05, "GREEN"),
+    ([], 0.0999, "GREEN"),
+    ([], 0.10, "YELLOW"),
+    ([("host.cpu_high", "HIGH")], 1.0, "YELLOW"),
+    ([("host.cpu_high", "HIGH"), ("jobs.stale_claim", "HIGH")], 0.0, "YELLOW"),
+    ([("host.cpu_high", "HIGH"), ("process.down", "CRITICAL")], 1.0, "RED"),
+], ids=["host-high", "delivery", "daemon-critical", "overrun+mem", "under-share",
+        "at-share", "saturated-all-window", "plus-sut-high", "plus-sut-critical"])
+def test_environment_qualifies_the_verdict(alert, codes, share, color):
+    """Environmental alerts alone never make RED, nor YELLOW below the saturated share."""
+    fired = [alert(code, sev, subject=f"s{i}") for i, (code, sev) in enumerate(codes)]
+    verdict = decide(fired, 1.0, {}, host_load=load(share))
+    assert verdict.color == color
+    assert all(not r["code"].startswith(("host.", "daemon.")) for r in verdict.reasons)
+    env_codes = [a["code"] for a in verdict.environment["alerts"]]
+    assert env_codes == [c for c, _ in codes if c.startswith(("host.", "daemon."))]
+
+
+def test_saturation_reason_names_host_resource_and_share(alert):
+    """The YELLOW reason names the host, what was saturated, and the share."""
+    verdict = decide([], 1.0, {}, host_load=load(0.25, {"cpu": 0.25, "memory": 0.02}))
+    (reason,) = verdict.reasons
+    assert reason["code"] == "window.host_saturated" and reason["subject"] == "box"
+    assert "25.0%" in reason["message"] and "cpu 25.0%" in reason["message"]
+    assert verdict.environment["saturated_share"] == 0.25
+
+
+@pytest.mark.parametrize(("looks", "observed", "any_s", "cpu_s"), [
+    ([(0, []), (1, ["cpu"]), (2, ["cpu"]), (3, [])], 3.0, 2.0, 2.0),
+    ([(0, ["cpu"]), (1, None), (2, ["memory"])], 1.0, 1.0, 0.0),
+    ([(0, []), (100, ["cpu"]), (101, ["cpu", "memory"])], 1.0, 1.0, 1.0),
+], ids=["spans-back", "no-look-not-counted", "gap-skipped"])
+def test_host_load_accumulates_saturated_time(looks, observed, any_s, cpu_s):
+    """Each span counts for the look that ends it; gaps over the limit are not counted."""
+    host = HostLoad()
+    for t, sat in looks:
+        host.add(float(t), sat, max_span_s=60.0)
+    assert host.observed_s == observed
+    assert host.saturated_s.get("any", 0.0) == any_s
+    assert host.saturated_s.get("cpu", 0.0) == cpu_s
+
+
+def test_host_load_survives_save_and_load():
+    """The counts are persisted with the window (a restart keeps the share)."""
+    host = HostLoad(observed_s=10.0, saturated_s={"any": 2.0, "cpu": 2.0}, host="box")
+    again = HostLoad.from_dict(orjson.loads(orjson.dumps(host.to_dict())))
+    assert (again.observed_s, again.saturated_s, again.share()) == (10.0, host.saturated_s, 0.2)
+
+
+@pytest.mark.parametrize(("cpu", "mem", "disks", "expected"), [
+    (99.0, 40.0, {"/": 50.0}, ["cpu"]),
+    (50.0, 96.0, {"/": 99.0}, ["memory", "disk /"]),
+    (95.0, 95.0, {}, []),
+], ids=["cpu", "memory+disk", "at-limit"])
+def test_saturated_resources(cpu, mem, disks, expected):
+    """Above `host_critical_percent` (the HIGH level) a resource is saturated."""
+    assert saturated(HostLook(cpu, mem, disks), ThresholdsCfg()) == expected
+
+
+def busy_status(i: int, busy: bool) -> dict:
+    doc = make_status(i)
+    doc["metrics"]["host"]["saturated"] = ["cpu"] if busy else []
+    return doc
+
+
+@pytest.mark.parametrize(("busy_every", "color"), [(0, "GREEN"), (20, "GREEN"), (2, "YELLOW")],
+                         ids=["quiet", "5%-busy", "50%-busy"])
+def test_window_states_saturated_share_in_every_report(tmp_path, clock, alert, busy_every,
+                                                       color):
+    """The window counts its saturated share; final.json/md state it; YELLOW from 10 %."""
+    runner = WindowRunner(tmp_path, clock, 2 * H, 864.0, 10 * H)
+    runner.start()
+    i = 0
+    while not runner.should_end(clock.time()):
+        clock.advance(60 / 864)
+        i += 1
+        busy = bool(busy_every) and i % busy_every == 0
+        runner.on_tick(clock.time(), busy_status(i, busy), [])
+    cpu_high = alert("host.cpu_high", "HIGH", subject="host")
+    got, _, folder = runner.finish(clock.time(), [cpu_high], {"metrics": {}})
+    doc = orjson.loads((folder / "final.json").read_bytes())
+    share = doc["verdict"]["environment"]["saturated_share"]
+    expected = 1 / busy_every if busy_every else 0.0
+    assert got == color and share == pytest.approx(expected, abs=0.02)
+    md = (folder / "final.md").read_text()
+    assert "## Environment" in md and "saturated" in md and "host.cpu\\_high" in md
