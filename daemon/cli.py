@@ -289,10 +289,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from daemon.report import ReportError, render
+    from daemon.window.verdict import Thresholds
 
     cfg = _load(args)
     try:
-        out = render(cfg.runtime_dir, args.window_id, args.format)
+        out = render(cfg.runtime_dir, args.window_id, args.format,
+                     Thresholds.from_config(cfg.thresholds))
     except ReportError as exc:
         print(f"burnin: {exc}", file=sys.stderr)
         return 1

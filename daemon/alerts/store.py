@@ -192,3 +192,15 @@ def load_silences(db: sqlite3.Connection) -> tuple[Silence, ...]:
     rows = db.execute("SELECT id, code, subject, until, reason, created FROM silences "
                       "ORDER BY created").fetchall()
     return tuple(Silence(*r) for r in rows)
+
+
+def read_episodes(path: Path, window_id: str) -> list[dict[str, Any]]:
+    """The window's alert history, read-only (for `burnin report` while the daemon runs).
+
+    Opens the file in SQLite's read-only mode, so a reader never creates or changes the
+    store; raises sqlite3.Error when it is missing or unreadable."""
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+    try:
+        return load_episodes(db, window_id)
+    finally:
+        db.close()

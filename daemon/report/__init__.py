@@ -2,8 +2,10 @@
 
 `write_reports` writes `final.json/.md/.html` or `spot-<n>.json/.md`; `render` renders any
 stored window in any format for `burnin report`. A finished window renders from its
-`final.json`; a running one is rebuilt from its current state, its time series and the alerts
-of its latest spot report.
+`final.json`; a running (or interrupted) one is rebuilt now as an INTERIM report: the alerts
+fired so far come from the live alert store (`runtime/alerts.sqlite3`, opened read-only), the
+figures from `runtime/status.json` when it belongs to that window, and the time series from
+the window folder. The latest spot report (every 8 h) only fills in what those cannot give.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
+import structlog
 
 from daemon import atomic
 from daemon.clock import SystemClock
@@ -23,6 +26,10 @@ from daemon.window.store import WindowStore
 from daemon.window.verdict import Thresholds, Verdict, decide
 
 FORMATS = ("md", "json", "html")
+ALERT_STORE = "alerts.sqlite3"
+STATUS_FILE = "status.json"
+
+log = structlog.get_logger(__name__)
 
 
 class ReportError(BurninError):
@@ -35,10 +42,12 @@ def reports_dir(runtime_dir: Path, window_id: str) -> Path:
 
 def write_reports(folder: Path, kind: Literal["final", "spot"], n: int | None, window: Window,
                   verdict: Verdict, series_points: list[dict], fired_alerts: list[dict],
-                  status: dict[str, Any]) -> dict[str, Path]:
+                  status: dict[str, Any],
+                  thresholds: Thresholds | None = None) -> dict[str, Path]:
     """Write the report files of `kind`; returns {format: path}. HTML for `final` only."""
     now = window.finished_at if window.finished_at is not None else window.heartbeat_at
-    doc = document.build(kind, n, window, verdict, series_points, fired_alerts, status, now)
+    doc = document.build(kind, n, window, verdict, series_points, fired_alerts, status, now,
+                         thresholds)
     stem = "final" if kind == "final" else f"spot-{n}"
     formats = FORMATS if kind == "final" else ("json", "md")
     paths = {}
@@ -89,13 +98,58 @@ def load_document(runtime_dir: Path, window_id: str | None,
 
 def _rebuild(store: WindowStore, window: Window, latest: dict[str, Any],
              thresholds: Thresholds | None) -> dict[str, Any]:
+    """The interim document of a window without a final report, as of its last heartbeat."""
     now = max(window.heartbeat_at, window.finished_at or 0.0)
-    fired = latest.get("alerts") if isinstance(latest.get("alerts"), list) else []
-    status = {"metrics": latest.get("metrics") or {}}
+    spot_alerts = latest.get("alerts") if isinstance(latest.get("alerts"), list) else []
+    live, problem = live_alerts(store.runtime_dir / ALERT_STORE, window.id)
+    fired = merge_alerts(live, spot_alerts)
+    status = live_status(store.runtime_dir / STATUS_FILE, window.id) or {
+        "metrics": latest.get("metrics") or {}, "system": latest.get("system") or ""}
     points = series_mod.load(store.folder(window.id) / series_mod.FILE)
-    verdict = decide(fired, window.coverage(now), status["metrics"], thresholds,
+    verdict = decide(fired, window.coverage(now), status.get("metrics") or {}, thresholds,
                      window.time_scale)
-    return document.build("current", None, window, verdict, points, fired, status, now)
+    doc = document.build("current", None, window, verdict, points, fired, status, now,
+                         thresholds)
+    doc["alert_source"] = problem or f"live alert store ({ALERT_STORE})"
+    return doc
+
+
+def live_alerts(path: Path, window_id: str) -> tuple[list[dict], str | None]:
+    """The window's fired alerts from the alert store (read-only), or [] and why not."""
+    import sqlite3
+
+    from daemon.alerts.store import read_episodes
+
+    if not path.is_file():
+        return [], f"no alert store at {path}: alerts from the latest spot report only"
+    try:
+        episodes = read_episodes(path, window_id)
+    except (sqlite3.Error, orjson.JSONDecodeError, OSError) as exc:
+        log.warning("report.alert_store_unreadable", path=str(path), error=str(exc))
+        return [], f"alert store {path} unreadable ({exc}): alerts from the latest spot report"
+    return [{k: v for k, v in e.items() if k != "_t"} for e in episodes
+            if isinstance(e, dict)], None
+
+
+def merge_alerts(*sources: list[Any]) -> list[dict]:
+    """Alerts of several sources, once each (same fingerprint and first_seen), first wins."""
+    out: dict[tuple[str, str], dict] = {}
+    for alerts in sources:
+        for a in alerts:
+            if isinstance(a, dict):
+                out.setdefault((str(a.get("fingerprint")), str(a.get("first_seen"))), a)
+    return list(out.values())
+
+
+def live_status(path: Path, window_id: str) -> dict[str, Any] | None:
+    """status.json when it describes `window_id` (its metrics are the latest), else None."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("window"), dict):
+        return None
+    return doc if doc["window"].get("id") == window_id else None
 
 
 def _default_id(store: WindowStore) -> str:

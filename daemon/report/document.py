@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from daemon.clock import iso, parse_timestamp
+from daemon.report.figures import grade
 from daemon.window.state import Window
-from daemon.window.verdict import LABELS, Verdict, original_tier, severity_of
+from daemon.window.verdict import LABELS, Thresholds, Verdict, original_tier, severity_of
 
 SCHEMA = "burnin.report/1"
 ACTIONS = {"CRITICAL": "Fix", "HIGH": "Fix", "MEDIUM": "Monitor", "INFO": "Accept"}
@@ -27,21 +28,43 @@ ALERT_KEYS = ("fingerprint", "status", "code", "severity", "kind", "subject", "m
               "silenced", "silenced_before_fire", "acked")
 
 
+INTERIM_NOTE = ("INTERIM: the verdict so far, from the alerts fired up to {at}; the window "
+                "runs until {end} and its final verdict can only get worse.")
+
+
 def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: list[dict],
-          fired: list[dict], status: dict[str, Any], now: float) -> dict[str, Any]:
-    """The whole report document for `window` as of real time `now`."""
+          fired: list[dict], status: dict[str, Any], now: float,
+          thresholds: Thresholds | None = None) -> dict[str, Any]:
+    """The whole report document for `window` as of real time `now`.
+
+    `kind` is `final`, `spot` or `current` (rendered on demand); every kind but `final` is
+    interim. Each graded figure carries its last and worst value and a band that agrees with
+    the alerts fired for it (`daemon.report.figures`)."""
     alerts = [clean_alert(a) for a in fired if isinstance(a, dict)]
     metrics = status.get("metrics") if isinstance(status.get("metrics"), dict) else {}
+    graded = grade(verdict.figures, points, alerts, thresholds)
+    interim = kind != "final"
     return {
         "schema": SCHEMA, "kind": kind, "n": n, "generated_at": iso(now),
-        "system": str(status.get("system", "")),
+        "interim": interim,
+        "interim_note": INTERIM_NOTE.format(at=iso(now), end=iso(window.ends_at))
+        if interim else None,
+        "system": str(status.get("system") or ""),
         "window": window_summary(window, now),
-        "verdict": {**verdict.to_dict(), "exit_code": verdict.exit_code},
+        "verdict": {**verdict.to_dict(), "figures": graded, "exit_code": verdict.exit_code},
         "summary": {**summary(metrics, alerts), **peaks(points)},
         "issues": issues(alerts, window.time_scale),
-        "recommendation": RECOMMENDATION[verdict.color],
+        "recommendation": recommendation(verdict.color, interim),
         "metrics": metrics, "alerts": alerts, "series": points,
     }
+
+
+def recommendation(color: str, interim: bool) -> str:
+    """What to do; an interim GREEN is no go-ahead yet (the window is not over)."""
+    if interim and color == "GREEN":
+        return ("No CRITICAL or HIGH alert so far, full coverage so far. Decide on the final "
+                "report, at the end of the window.")
+    return RECOMMENDATION[color]
 
 
 def clean_alert(alert: dict[str, Any]) -> dict[str, Any]:

@@ -122,21 +122,30 @@ def _head(doc: dict[str, Any]) -> str:
             f"of {md.hours(w['duration_s'])} · time scale {md.figure(w['time_scale'])} · phase "
             f"{e(w['phase'])} · generated {e(doc['generated_at'])}</p>"
             f'<p><span class="badge {e(v["color"])}">{e(v["color"])} — {e(v["label"])}</span>'
-            f" &nbsp; coverage {md.pct(w['coverage'])}</p><p>{e(doc['recommendation'])}</p>")
+            + (' <span class="badge INTERIM">INTERIM</span>' if doc.get("interim") else "")
+            + f" &nbsp; coverage {md.pct(w['coverage'])}</p>"
+            + (f'<p class="interim">{e(doc["interim_note"])}</p>' if doc.get("interim_note")
+               else "")
+            + (f"<p>Alerts read from: {e(doc['alert_source'])}</p>" if doc.get("alert_source")
+               else "")
+            + f"<p>{e(doc['recommendation'])}</p>")
 
 
 def _summary(doc: dict[str, Any]) -> str:
     s = doc["summary"]
-    rows = [["State corruptions", e(s["state_corruptions"])],
-            ["Duplicate jobs", e(s["duplicate_jobs"])],
-            ["Jobs done / failed", f"{e(s['jobs_done'])} / {e(s['jobs_failed'])}"],
-            ["Window peak p95 latency", e(md.figure(s.get("peak_latency_p95_ms"), " ms"))],
-            ["Window peak queue (pending)", e(md.figure(s.get("peak_pending")))]]
-    rows += [[e(f["label"]), e(md.value_text(f)),
-              f'<span class="band-{e(f["band"])}">{e(f["band"])}</span>']
-             for f in doc["verdict"]["figures"]]
-    table = _table(("metric", "value", "band"), [r + [""] * (3 - len(r)) for r in rows])
-    return "<h2>Metrics</h2>" + table
+    counts = [["State corruptions", e(s["state_corruptions"])],
+              ["Duplicate jobs", e(s["duplicate_jobs"])],
+              ["Jobs done / failed", f"{e(s['jobs_done'])} / {e(s['jobs_failed'])}"],
+              ["Window peak queue (pending)", e(md.figure(s.get("peak_pending")))]]
+    graded = [[e(f["label"]), e(md.value_text({**f, "value": f.get("last", f.get("value"))})),
+               e(md.value_text({**f, "value": f.get("worst")})),
+               f'<span class="band-{e(f["band"])}">{e(f["band"])}</span>',
+               md.alert_text(f, e)]
+              for f in doc["verdict"]["figures"]]
+    return ("<h2>Metrics</h2><p>Each figure: its last value, the worst seen in the window, and "
+            "a band never better than the alert that fired for it.</p>"
+            + _table(("figure", "last", "worst in window", "band", "alert fired"), graded)
+            + _table(("count", "value"), counts))
 
 
 def _reasons(doc: dict[str, Any]) -> str:
@@ -147,7 +156,8 @@ def _reasons(doc: dict[str, Any]) -> str:
     for r, more in by_code(reasons):
         rows.append([f'<span class="sev-{e(r["severity"])}">{e(r["severity"])}</span>',
                      f"<code>{e(r['code'])}</code>", e(r["subject"]), e(r["message"]),
-                     f"<code>{e(orjson.dumps(r['evidence'], default=str).decode())}</code>"])
+                     f'<code class="evidence">'
+                     f"{e(orjson.dumps(r['evidence'], default=str).decode())}</code>"])
         if more > 0:
             rows.append(["", "", "", f"… and {more} more (all in the JSON report)", ""])
     return "<h2>Reasons for the verdict</h2>" + _table(
@@ -157,14 +167,16 @@ def _reasons(doc: dict[str, Any]) -> str:
 def _issues(doc: dict[str, Any]) -> str:
     rows = [[f'<span class="sev-{e(g["severity"])}">{e(g["severity"])}</span>',
              f"<code>{e(g['code'])}</code>",
-             f"{e(g['count'])} ({e(g['open'])} open, {e(g['expected'])} expected)",
+             e(md.alert_counts(g)),
              e(", ".join(g["subjects"]) + (" …" if g["count"] > len(g["subjects"]) else "")),
              f"{e(g['message'])}<details><summary>runbook</summary>{e(g['runbook'])}</details>",
              e(g["first_seen"]), e(g["action"])]
             for g in issue_groups(doc["issues"])]
     if not rows:
         return "<h2>Issues found</h2><p>None.</p>"
-    return "<h2>Issues found</h2>" + _table(
+    return ("<h2>Issues found</h2><p>Alerts: how many fired, how many are still open, and how "
+            "many were silenced before they fired (expected: planned, not counted in the "
+            "verdict).</p>") + _table(
         ("severity", "code", "alerts", "subjects", "message", "first seen", "action"), rows)
 
 

@@ -1,24 +1,30 @@
 """The report as Markdown, in the seed 003 template: duration, status, metrics, issues found
 (severity and action), recommendation; then the evidence. Every string that may come from
-the observed tree goes through `esc` (HTML entities and Markdown punctuation escaped)."""
+the observed tree goes through `esc`: Markdown punctuation and `<` are backslash-escaped, so
+it stays inert (no HTML, links or emphasis) yet reads as itself in a text editor (`a -> b`,
+not `a -&gt; b`)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from daemon.report.document import by_code, issue_groups
 
-TITLES = {"final": "Burn-In Results", "spot": "Burn-In Spot Check {n}",
-          "current": "Burn-In Status (window still running)"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+TITLES = {"final": "Burn-In Results", "spot": "Burn-In Spot Check {n} (interim)",
+          "current": "Burn-In Interim Report (window still running)"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~<])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
 def esc(value: object) -> str:
-    """`value` as inert Markdown text on one line (no HTML, links or emphasis)."""
+    """`value` as inert Markdown text on one line (no HTML, entities, links or emphasis).
+
+    CommonMark backslash escapes: `\\<` is a literal `<` (never a tag or an autolink) and
+    `\\&` stops an entity; `>` and a lone `&` are already literal inside a line."""
     text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def pct(value: object) -> str:
@@ -61,19 +67,50 @@ def _head(doc: dict[str, Any]) -> str:
         f"**Window:** {esc(w['id'])}  \n"
         f"**Duration:** {hours(w['elapsed_s'])} of {hours(w['duration_s'])} "
         f"(time scale {figure(w['time_scale'])}, phase {esc(w['phase'])})  \n"
-        f"**Status:** {esc(v['color'])} ({esc(v['label'])})  \n"
+        f"**Status:** {esc(v['color'])} ({esc(v['label'])}){_interim_mark(doc)}  \n"
         f"**Coverage:** {pct(w['coverage'])}, {len(w['downtime'])} downtime period(s)  \n"
         f"**Generated:** {esc(doc['generated_at'])}\n"
+        + (f"\n> **{esc(doc['interim_note'])}**\n" if doc.get("interim_note") else "")
+        + (f"\nAlerts read from: {esc(doc['alert_source'])}\n" if doc.get("alert_source")
+           else "")
     )
 
 
+def _interim_mark(doc: dict[str, Any]) -> str:
+    return ", **INTERIM** (verdict so far)" if doc.get("interim") else ""
+
+
+def by_key(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The graded figures of a report by key."""
+    return {str(f.get("key")): f for f in doc["verdict"]["figures"]}
+
+
+def last_worst(fig: dict[str, Any] | None) -> str:
+    """`0.000 % last, worst 6.000 % (red)`: a figure never shows only its end value."""
+    if fig is None:
+        return "n/a"
+    last = value_text({**fig, "value": fig.get("last", fig.get("value"))})
+    worst = value_text({**fig, "value": fig.get("worst")})
+    return f"{last} last, worst {worst} ({esc(fig['band'])})"
+
+
+def alert_text(fig: dict[str, Any], quote: Callable[[object], str] = esc) -> str:
+    """The worst alert that fired for a figure (`CRITICAL locks.timeout_rate ×2`), or `-`."""
+    a = fig.get("alert")
+    if not isinstance(a, dict):
+        return "-"
+    expected = ", silenced before firing" if a.get("expected") else ""
+    return f"{quote(a['severity'])} {quote(a['code'])} ×{quote(a['count'])}{expected}"
+
+
 def _metrics(doc: dict[str, Any]) -> str:
-    s = doc["summary"]
+    s, figs = doc["summary"], by_key(doc)
     cpu = ", ".join(f"{esc(k)} {figure(v, ' %')}" for k, v in s["worker_cpu_percent"].items())
     lines = [
         "## Metrics",
-        f"- Lock timeout rate: {pct(s['lock_timeout_rate'])}",
-        f"- Failed notifications: {pct(s['failed_notification_rate'])} of results",
+        f"- Lock timeout rate: {last_worst(figs.get('lock_timeout_rate'))}",
+        f"- Failed notifications (share of results): "
+        f"{last_worst(figs.get('failed_notification_rate'))}",
         f"- State corruptions: {s['state_corruptions']}",
         f"- Duplicate jobs: {s['duplicate_jobs']}",
         f"- Stale claims: {s['stale_claims']}",
@@ -83,11 +120,17 @@ def _metrics(doc: dict[str, Any]) -> str:
         f"- Queue: peak {figure(s.get('peak_pending'))} pending",
         f"- Worker CPU: {cpu or 'n/a'}",
         "",
-        "| figure | value | band |", "|---|---|---|",
+        "",
+        "Each figure: its last value, the worst seen in the window, and a band never better "
+        "than the alert that fired for it.",
+        "",
+        "| figure | last | worst in window | band | alert fired |", "|---|---|---|---|---|",
     ]
     for f in doc["verdict"]["figures"]:
-        value = value_text(f)
-        lines.append(f"| {esc(f['label'])} | {value} | {esc(f['band'])} |")
+        last = value_text({**f, "value": f.get("last", f.get("value"))})
+        worst = value_text({**f, "value": f.get("worst")})
+        lines.append(f"| {esc(f['label'])} | {last} | {worst} | {esc(f['band'])} | "
+                     f"{alert_text(f)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +138,9 @@ def _issues(doc: dict[str, Any]) -> str:
     groups = issue_groups(doc["issues"])
     if not groups:
         return "## Issues Found\nNone.\n"
-    lines = ["## Issues Found"]
+    lines = ["## Issues Found", "Alerts per code: how many fired, how many are still open "
+             "(firing now), and how many were silenced before they fired (expected: planned, "
+             "not counted in the verdict).", ""]
     for i, g in enumerate(groups, 1):
         extra = g["count"] - len(g["subjects"])
         more = f" (+{extra} more)" if extra > 0 else ""
@@ -103,16 +148,30 @@ def _issues(doc: dict[str, Any]) -> str:
             f"{i}. **{esc(g['code'])}**: {esc(g['message'])}",
             f"   - Severity: {esc(g['severity'])}",
             f"   - Action: {esc(g['action'])}",
-            f"   - Alerts: {g['count']} ({g['open']} open, {g['expected']} expected), first "
-            f"{esc(g['first_seen'])}",
+            f"   - Alerts: {alert_counts(g)}, first {esc(g['first_seen'])}",
             f"   - Subjects: {', '.join(esc(s) for s in g['subjects'])}{more}",
         ]
     return "\n".join(lines) + "\n"
 
 
+def alert_counts(g: dict[str, Any]) -> str:
+    """`3 fired (1 still open, 2 silenced before firing: expected)`, zero parts left out."""
+    parts = [f"{g['open']} still open"] if g["open"] else []
+    if g["expected"]:
+        parts.append(f"{g['expected']} silenced before firing: expected, not counted")
+    return f"{g['count']} fired" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def chosen_box(doc: dict[str, Any]) -> str:
+    """The ticked recommendation; an interim GREEN ticks none (the window is not over)."""
+    if doc["verdict"]["color"] != "GREEN":
+        return "Fix issues first"
+    return "" if doc.get("interim") else "Proceed to Phase 2"
+
+
 def _recommendation(doc: dict[str, Any]) -> str:
-    chosen = "Proceed to Phase 2" if doc["verdict"]["color"] == "GREEN" else "Fix issues first"
-    lines = ["## Recommendation"]
+    chosen = chosen_box(doc)
+    lines = ["## Recommendation" + (" (interim)" if doc.get("interim") else "")]
     for text in ("Proceed to Phase 2", "Fix issues first", "Rollback Phase 1"):
         lines.append(f"- [{'x' if text == chosen else ' '}] {text}")
     lines.append(f"\n{esc(doc['recommendation'])}")

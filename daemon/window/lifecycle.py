@@ -103,7 +103,8 @@ class WindowRunner:
         self._ser().save()
         window.heartbeat_at = now
         paths = write_reports(reports_dir(self.runtime_dir, window.id), "spot", n, window,
-                              verdict, self._ser().points(), alerts, status_doc)
+                              verdict, self._ser().points(), alerts, status_doc,
+                              self.thresholds)
         window.spots_written = n
         window.save()
         log.info("window.spot_report", window_id=window.id, n=n, verdict=verdict.color)
@@ -129,7 +130,7 @@ class WindowRunner:
         self._ser().save()
         folder = reports_dir(self.runtime_dir, window.id)
         write_reports(folder, "final", None, window, verdict, self._ser().points(), fired,
-                      status_doc)
+                      status_doc, self.thresholds)
         log.info("window.finished", window_id=window.id, verdict=verdict.color,
                  phase=window.phase, report=str(folder))
         self.last_verdict = verdict

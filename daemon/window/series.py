@@ -24,10 +24,11 @@ log = structlog.get_logger(__name__)
 
 FILE = "series.jsonl"
 TIERS = ("CRITICAL", "HIGH", "MEDIUM", "INFO")
-PEAKS = frozenset({"p50", "p95", "p99", "failed_rate", "lock_rate", "pending", "claimed"})
+PEAKS = frozenset({"p50", "p95", "p99", "failed_rate", "lock_rate", "pending", "claimed",
+                   "mem_growth"})
 MAX_PROCS = 8
 FIELDS = ("t", "daemon_rss_mb", "daemon_cpu", "host_cpu", "host_mem", "pending", "claimed",
-          "p50", "p95", "p99", "failed_rate", "lock_rate")
+          "p50", "p95", "p99", "failed_rate", "lock_rate", "mem_growth")
 MB = 1024 * 1024
 
 Point = dict[str, Any]
@@ -64,8 +65,18 @@ def pick(now: float, metrics: object, alert_counts: object, daemon: object = Non
         "p99": num(metrics, "jobs", "latency_ms", "p99"),
         "failed_rate": num(metrics, "jobs", "failed_rate"),
         "lock_rate": num(metrics, "locks", "rate"),
+        "mem_growth": _worst_slope(metrics),
         "alerts": {tier: int(num(alert_counts, tier) or 0) for tier in TIERS},
     }
+
+
+def _worst_slope(metrics: object) -> float | None:
+    """The steepest RSS trend (MB/min) of any watched process, None when none is known."""
+    procs = metrics.get("processes") if isinstance(metrics, dict) else None
+    if not isinstance(procs, dict):
+        return None
+    return max((s for p in procs.values() if (s := num(p, "rss_slope_mb_min")) is not None),
+               default=None)
 
 
 def _procs(metrics: object) -> dict[str, dict[str, float | None]]:
@@ -84,7 +95,8 @@ def _combine(key: str, a: float | None, b: float | None) -> float | None:
 
 
 def merge(a: Point, b: Point) -> Point:
-    """Two points as one: time of the first, peaks (latency, rates, queue) max, others mean."""
+    """Two points as one: time of the first, peaks (latency, rates, queue, memory trend) max,
+    others mean."""
     out: Point = {k: _combine(k, a.get(k), b.get(k)) for k in a if k not in ("procs", "alerts")}
     out["t"] = a["t"]
     out["alerts"] = {t: max(a["alerts"].get(t, 0), b["alerts"].get(t, 0)) for t in TIERS}

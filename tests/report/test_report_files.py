@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
 
 import orjson
 import pytest
+from markdown_it import MarkdownIt
 
 from daemon.report import ReportError, render
 from daemon.report.html import script_json
@@ -26,19 +28,31 @@ def test_markdown_follows_the_seed_template(finished):
 
 
 def test_markdown_escapes_the_job_id(finished):
-    """A job id that is a script tag is inert text in final.md."""
+    """A job id that is a script tag is inert text in final.md: a CommonMark renderer shows
+    it as text and makes no HTML of it."""
     text = (finished / "final.md").read_text()
-    assert "<script>" not in text and "&lt;script&gt;alert\\(1\\)" not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "\\<script>alert(1)\\</script>" in text and "&lt;" not in text
+    page = MarkdownIt("commonmark").render(text)
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 @pytest.mark.parametrize(("raw", "safe"), [
     ("a|b", "a\\|b"), ("[x](http://e)", "\\[x\\](http://e)"), ("*b*", "\\*b\\*"),
-    ("<img src=x>", "&lt;img src=x&gt;"), ("two\nlines", "two lines"), ("a&b", "a&amp;b"),
+    ("<img src=x>", "\\<img src=x>"), ("two\nlines", "two lines"), ("a&b", "a&b"),
+    ("a -> b", "a -> b"), ("&amp; &#60;", "\\&amp; \\&#60;"), ("<http://e>", "\\<http://e>"),
 ])
 def test_esc_table(raw, safe):
-    """esc() neutralises HTML, links, emphasis, table pipes and newlines."""
+    """esc() neutralises HTML, entities, links, emphasis, table pipes and newlines, and leaves
+    text that is already inert (`->`, a lone `&`) as it reads."""
     assert esc(raw) == safe
+
+
+@pytest.mark.parametrize("raw", ["<script>x</script>", "<img src=x onerror=y>", "&lt;b&gt;",
+                                 "<http://e.test>", "[a](javascript:b)", "`c`"])
+def test_esc_renders_as_the_same_text(raw):
+    """Rendered by a CommonMark parser, an escaped string is its own text and no markup."""
+    page = MarkdownIt("commonmark").renderInline(esc(raw))
+    assert html.unescape(page) == raw and "<" not in page
 
 
 def test_html_escapes_the_job_id(finished):

@@ -13,6 +13,15 @@ def test_pick_reads_the_status_metrics(status):
     assert point["procs"]["worker"]["rss_mb"] == round(50_003_000 / 1048576, 3)
 
 
+def test_memory_trend_is_the_steepest_process_and_a_peak():
+    """mem_growth is the steepest process RSS slope; merging keeps the steeper one."""
+    procs = {"a": {"rss_slope_mb_min": 0.2}, "b": {"rss_slope_mb_min": 1.5}, "c": {}}
+    steep = pick(1.0, {"processes": procs}, None)
+    flat = pick(2.0, {"processes": {"a": {"rss_slope_mb_min": 0.0}}}, None)
+    assert steep["mem_growth"] == 1.5 and pick(3.0, {}, None)["mem_growth"] is None
+    assert merge(flat, steep)["mem_growth"] == 1.5
+
+
 def test_pick_turns_bad_figures_into_gaps():
     """Missing, non-numeric, NaN and boolean figures become None."""
     metrics = {"host": {"cpu_percent": float("nan")}, "jobs": {"pending": "3", "claimed": True},

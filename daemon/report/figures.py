@@ -1,0 +1,94 @@
+"""The report's graded figures: the last value, the worst one seen in the window, and a band
+that is never better than the alert that fired for the figure (SPEC §5).
+
+The verdict grades each figure on its last value (`daemon.window.verdict.figures`); a window
+can end with a lock timeout rate of 0 after an hour above 5 %. Here each figure also gets
+its worst value (the window's time series and the evidence of its alerts) and its band
+becomes the worst of: the band of the last value, the band of the worst value, and the band
+of the worst alert that fired for it (CRITICAL red, HIGH or MEDIUM yellow). Pure functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from daemon.window.series import num
+from daemon.window.verdict import Thresholds, band, severity_of
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a figure's worst value and its alerts come from."""
+
+    series: str | None  # field of a series point
+    codes: tuple[str, ...]  # alert codes raised from the same threshold
+    evidence: str | None  # the figure's key in those alerts' evidence
+
+
+SOURCES = {
+    "lock_timeout_rate": Source("lock_rate", ("locks.timeout_rate",), "rate"),
+    "failed_notification_rate": Source("failed_rate", ("jobs.failed_notifications",), "rate"),
+    "job_latency_p95_ms": Source("p95", ("jobs.latency",), "p95"),
+    "memory_growth_mb_min": Source("mem_growth", ("process.memory_growth",), "slope_mb_min"),
+    "stale_claims": Source(None, ("jobs.stale_claim", "jobs.stale_claims_excessive"), None),
+}
+ALERT_BAND = {"CRITICAL": "red", "HIGH": "yellow", "MEDIUM": "yellow", "INFO": "green"}
+BAND_RANK = {"unknown": 0, "green": 1, "yellow": 2, "red": 3}
+SEVERITY_RANK = {"INFO": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
+
+
+def grade(figures: list[dict[str, Any]], points: list[dict[str, Any]],
+          alerts: list[dict[str, Any]], th: Thresholds | None = None) -> list[dict[str, Any]]:
+    """Each figure with `last`, `worst`, `alert` (the worst that fired for it) and its band."""
+    return [grade_one(f, points, alerts, th or Thresholds()) for f in figures]
+
+
+def grade_one(fig: dict[str, Any], points: list[dict[str, Any]], alerts: list[dict[str, Any]],
+              th: Thresholds) -> dict[str, Any]:
+    src = SOURCES.get(str(fig.get("key")), Source(None, (), None))
+    mine = [a for a in alerts if isinstance(a, dict) and a.get("code") in src.codes]
+    last = fig.get("value")
+    seen = [last, *(p.get(src.series) for p in points if src.series)]
+    seen += [num(a, "evidence", src.evidence) for a in mine if src.evidence]
+    worst = worst_of(seen)
+    alert = worst_alert(mine)
+    bands = [str(fig.get("band", "unknown")), value_band(str(fig.get("key")), worst, th)]
+    if alert is not None:
+        bands.append(ALERT_BAND[alert["severity"]])
+    return {**fig, "last": last, "worst": worst, "alert": alert,
+            "band": max(bands, key=lambda b: BAND_RANK.get(b, 0))}
+
+
+def worst_of(values: list[object]) -> float | None:
+    """The largest number among `values` (every graded figure is worse when higher)."""
+    nums = [float(v) for v in values
+            if isinstance(v, int | float) and not isinstance(v, bool) and v == v]
+    return max(nums, default=None)
+
+
+def value_band(key: str, value: float | None, th: Thresholds) -> str:
+    """The SPEC §5 band of `value` for the figure `key` (as the verdict grades it)."""
+    limits = {
+        "lock_timeout_rate": (th.lock_timeout_high, th.lock_timeout_critical),
+        "failed_notification_rate": (th.failed_notify_high, th.failed_notify_critical),
+        "job_latency_p95_ms": (th.latency_p95_high_ms, th.latency_p95_critical_ms),
+        "memory_growth_mb_min": (th.memory_growth_high_mb_min,
+                                 th.memory_growth_critical_mb_min),
+    }
+    if key == "stale_claims":
+        return band(value, 1, th.stale_claims_excessive, red_at=True)
+    if key not in limits:
+        return "unknown"
+    return band(value, *limits[key])
+
+
+def worst_alert(alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The most severe alert of a figure: severity, code, how many fired, expected or not."""
+    if not alerts:
+        return None
+    top = max(alerts, key=lambda a: SEVERITY_RANK[severity_of(a)])
+    sev = severity_of(top)
+    same = [a for a in alerts if severity_of(a) == sev]
+    return {"severity": sev, "code": str(top.get("code")), "count": len(alerts),
+            "expected": all(bool(a.get("silenced_before_fire")) for a in same)}
