@@ -24,6 +24,7 @@ from daemon.alerts.state import AlertState, Policy, record
 from daemon.alerts.worker import Worker
 from daemon.channels.base import Channel
 from daemon.channels.build import build, http_client
+from daemon.channels.verdict import VerdictMessage
 from daemon.clock import Clock, iso, real
 from daemon.config import Config
 from daemon.model import Finding, Severity, finding
@@ -136,11 +137,11 @@ class AlertEngine:
             self._save_episodes(carried)
         self.episodes.update(carried)
 
-    async def notify_verdict(self, summary: dict) -> None:
+    async def notify_verdict(self, verdict: VerdictMessage) -> None:
         now = self.clock.time()
+        summary = verdict.sent_from(self.cfg.system.name, self.host).to_dict()
         payload = {"type": "verdict", "system": self.cfg.system.name, "created": now,
-                   "records": [], "summary": {**summary, "system": self.cfg.system.name,
-                                              "host": self.host}}
+                   "records": [], "summary": summary}
         msg_id = _msg_id()
         names = [n for n in self.channels if n in self.workers]
         with store.transaction(self.db):

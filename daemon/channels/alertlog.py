@@ -48,5 +48,6 @@ class AlertLog:
 
 def lines(msg: Message) -> list[dict]:
     if msg.type == "verdict":
-        return [{"schema": "burnin.verdict/1", "notification_id": msg.id, **msg.summary}]
+        return [{"schema": "burnin.verdict/1", "notification_id": msg.id,
+                 "code": "window.verdict", **msg.verdict().to_dict()}]
     return [{**r, "notification_id": msg.id} for r in msg.records]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from daemon.channels.verdict import VerdictMessage
 from daemon.errors import PermanentDeliveryError
 from daemon.model import Severity
 
@@ -36,6 +37,10 @@ class Message:
         return cls(id=msg_id, type=payload["type"], system=payload.get("system", ""),
                    created=payload.get("created", 0.0), records=payload.get("records", []),
                    summary=payload.get("summary", {}))
+
+    def verdict(self) -> VerdictMessage:
+        """The typed verdict of a `verdict` message (raises `MalformedVerdictError`)."""
+        return VerdictMessage.from_dict(self.summary)
 
     def payload(self) -> dict[str, Any]:
         return {"type": self.type, "system": self.system, "created": self.created,

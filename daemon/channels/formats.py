@@ -14,7 +14,7 @@ AM_FIRING_HOLD_S = 4 * 3600.0  # firing alerts carry an endsAt this far ahead; r
 def burnin(msg: Message, now: float) -> Any:
     if msg.type == "verdict":
         return {"schema": "burnin.notification/1", "id": msg.id, "type": "verdict",
-                "verdict": msg.summary, "alerts": []}
+                **msg.verdict().to_dict(), "alerts": []}
     return {"schema": "burnin.notification/1", "id": msg.id, "type": "alerts",
             "alerts": msg.records}
 
@@ -39,13 +39,15 @@ def _am_alert(r: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 def _am_verdict(msg: Message, now: float) -> dict[str, Any]:
-    s = msg.summary
+    v = msg.verdict()
     return {
-        "labels": {"alertname": "burnin.verdict", "severity": str(s.get("verdict", "")).lower(),
-                   "subject": str(s.get("window_id", "")), "system": msg.system},
-        "annotations": {"summary": render.subject(msg), "description": render.body(msg)},
+        "labels": {"alertname": "burnin.verdict", "severity": v.severity.lower(),
+                   "verdict": v.color.lower(), "subject": v.window_id, "system": v.system,
+                   "instance": v.host},
+        "annotations": {"summary": render.subject(msg), "description": render.body(msg),
+                        "report": v.report},
         "startsAt": iso(now), "endsAt": iso(now + AM_FIRING_HOLD_S),
-        "generatorURL": f"burnin://verdict/{s.get('window_id', '')}",
+        "generatorURL": f"burnin://{v.host}/{v.window_id}/verdict",
     }
 
 

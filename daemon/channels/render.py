@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from daemon.channels.base import Message, one_line
+from daemon.channels.verdict import Reason
 from daemon.model import Severity
 
 SHOWN = 20  # records rendered in full in one message; the rest are counted
@@ -12,7 +13,7 @@ SHOWN = 20  # records rendered in full in one message; the rest are counted
 
 def tag(msg: Message) -> str:
     if msg.type == "verdict":
-        return f"VERDICT {one_line(msg.summary.get('verdict', '?'), 10)}"
+        return msg.verdict().color
     recs = msg.records
     if recs and all(r["status"] == "resolved" for r in recs):
         return "RESOLVED"
@@ -25,8 +26,9 @@ def subject(msg: Message) -> str:
     """`[burnin CRITICAL] ledger.drift agent-07 — system` (one line, no CR/LF)."""
     system = one_line(msg.system, 60)
     if msg.type == "verdict":
-        window = one_line(msg.summary.get("window_id", ""), 60)
-        return f"[burnin {tag(msg)}] window {window} — {system}"
+        v = msg.verdict()
+        window = one_line(v.window_id, 60)
+        return f"[burnin {v.color}] {v.label}: burn-in window {window} — {system}"
     first = msg.records[0]
     more = f" (+{len(msg.records) - 1} more)" if len(msg.records) > 1 else ""
     about = f"{one_line(first['code'], 60)} {one_line(first['subject'], 80)}{more}"
@@ -61,10 +63,21 @@ def _record_text(r: dict) -> str:
 
 
 def _verdict_body(msg: Message) -> str:
-    s = msg.summary
-    reasons = s.get("reasons", [])
-    lines = [f"Verdict: {s.get('verdict')}", f"Window: {s.get('window_id')}",
-             f"Report: {s.get('report', s.get('report_path', ''))}", "Reasons:"]
-    lines += [f"  - {one_line(r if isinstance(r, str) else orjson.dumps(r).decode(), 500)}"
-              for r in reasons] or ["  (none)"]
+    v = msg.verdict()
+    lines = [f"Burn-in verdict: {v.color} ({v.label}), exit code {v.exit_code}",
+             f"System: {one_line(v.system, 200)}   Host: {one_line(v.host, 200)}",
+             f"Window: {one_line(v.window_id, 200)}, finished {v.finished_at}, "
+             f"coverage {v.coverage:.2%}",
+             f"Report: {v.report}  (final.html and final.json beside it)", "",
+             f"Reasons ({len(v.reasons)}):"]
+    lines += [_reason_text(r) for r in v.reasons[:SHOWN]] or ["  none: nothing HIGH or "
+                                                             "CRITICAL fired, full coverage"]
+    if len(v.reasons) > SHOWN:
+        lines.append(f"  ... and {len(v.reasons) - SHOWN} more reasons (all are in the report).")
     return "\n".join(lines) + "\n"
+
+
+def _reason_text(r: Reason) -> str:
+    evidence = orjson.dumps(r.evidence, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    return (f"  - {r.severity} {one_line(r.code, 80)} {one_line(r.subject, 200)}: "
+            f"{one_line(r.message, 500)}\n    Evidence: {one_line(evidence, 1000)}")

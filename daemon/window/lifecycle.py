@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from daemon.channels.verdict import Reason, VerdictMessage
 from daemon.clock import Clock, iso
 from daemon.report import reports_dir, write_reports
 from daemon.window.series import Series
@@ -168,20 +169,11 @@ def _open_alerts(status_doc: dict[str, Any]) -> list[dict]:
     return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
 
 
-def notification(window: Window, verdict: Verdict, report_dir: Path) -> dict[str, Any]:
-    """The verdict notification for every channel: an alert-record-shaped dict."""
-    sev = {"GREEN": "INFO", "YELLOW": "HIGH", "RED": "CRITICAL"}[verdict.color]
-    top = "; ".join(f"{r['severity']} {r['code']} {r['subject']}" for r in verdict.reasons[:5])
-    return {
-        "schema": "burnin.alert/1", "code": "window.verdict", "severity": sev,
-        "kind": "event", "status": "firing", "subject": window.id,
-        "fingerprint": f"window.verdict|{window.id}",
-        "message": f"Burn-in window {window.id} ended {verdict.color} ({verdict.label})"
-                   + (f": {top}" if top else ""),
-        "runbook": f"Read the report: {report_dir / 'final.md'} (and final.html).",
-        "first_seen": iso(window.finished_at), "last_seen": iso(window.finished_at),
-        "resolved_at": None, "escalated_from": None, "window_id": window.id,
-        "evidence": {"verdict": verdict.color, "label": verdict.label,
-                     "exit_code": verdict.exit_code, "coverage": verdict.coverage,
-                     "reasons": len(verdict.reasons), "report_dir": str(report_dir)},
-    }
+def notification(window: Window, verdict: Verdict, report_dir: Path) -> VerdictMessage:
+    """The verdict notification for every channel (system and host are the engine's)."""
+    return VerdictMessage(
+        color=verdict.color, label=verdict.label, exit_code=verdict.exit_code,
+        window_id=window.id, system="", host="", coverage=verdict.coverage,
+        finished_at=iso(window.finished_at) or "",
+        reasons=tuple(Reason.from_verdict(r) for r in verdict.reasons),
+        report=str(report_dir / "final.md"))

@@ -11,6 +11,7 @@ from daemon.clock import FakeClock, SystemClock
 from daemon.model import finding
 from tests.alerts.support import running
 from tests.channels.servers import HookServer, Reply, until
+from tests.channels.verdicts import verdict_message
 
 pytestmark = pytest.mark.anyio
 
@@ -238,10 +239,9 @@ async def test_verdict_goes_to_every_channel(make_cfg, log):
         cfg = make_cfg(hook(srv.url, min_severity="CRITICAL"))
         clock = SystemClock()
         async with running(cfg, clock, log) as eng:
-            await eng.notify_verdict({"verdict": "GREEN", "window_id": "w1", "reasons": [],
-                                      "report": "runtime/reports/w1/final.md"})
+            await eng.notify_verdict(verdict_message("GREEN", reasons=()))
             assert await eng.drain(10.0)
-        assert orjson.loads(srv.requests[0].body)["verdict"]["verdict"] == "GREEN"
+        assert orjson.loads(srv.requests[0].body)["verdict"] == "GREEN"
         assert alert_lines(cfg)[0]["schema"] == "burnin.verdict/1"
 
 

@@ -116,5 +116,7 @@ def test_verdict_notification(tmp_path, clock, alert):
     clock.advance(10)
     _, _, folder = runner.finish(clock.time(), [alert(severity="CRITICAL")], {})
     note = notification(runner.window, runner.last_verdict, folder)
-    assert note["severity"] == "CRITICAL" and "NO-GO" in note["message"]
-    assert note["evidence"]["report_dir"] == str(folder)
+    assert (note.color, note.label, note.exit_code, note.severity) == ("RED", "NO-GO", 2,
+                                                                       "CRITICAL")
+    assert note.report == str(folder / "final.md") and note.window_id == runner.window.id
+    assert [(r.severity, r.code) for r in note.reasons] == [("CRITICAL", "jobs.stale_claim")]
