@@ -392,8 +392,14 @@ def _silence_problem(args: argparse.Namespace) -> str | None:
     return _known_code(args.code) if args.code else None
 
 
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from daemon.fleet import cmd
+
+    return cmd(args)
+
+
 _COMMANDS = {
     "run": cmd_run, "check": cmd_check, "status": cmd_status, "watch": cmd_watch,
     "report": cmd_report, "demo": cmd_demo, "config": cmd_config, "ack": cmd_ack,
-    "silence": cmd_silence, "reload": cmd_reload,
+    "silence": cmd_silence, "reload": cmd_reload, "fleet": cmd_fleet,
 }

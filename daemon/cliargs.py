@@ -75,6 +75,9 @@ def parser() -> Parser:
     for add in (_run, _check, _status, _watch, _report, _demo, _config_cmd, _reload, _ack,
                 _silence):
         add(sub)
+    from daemon.fleet import add_parser as add_fleet  # `burnin fleet` (daemon/fleet.py)
+
+    add_fleet(sub)
     return p
 
 
