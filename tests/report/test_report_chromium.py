@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import require_binary
+from tests.report.conftest import run_window, xss_alert
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -54,3 +55,35 @@ def test_screenshot_is_not_blank(finished, tmp_path):
     with Image.open(shot) as image:
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
     assert len(colours) > 50
+
+
+def long_evidence_alert() -> dict:
+    """A CRITICAL whose evidence is one long unbroken token (a path, a base64 blob)."""
+    blob = "x" * 900
+    return {**xss_alert(), "fingerprint": "ledger.drift|acct", "code": "ledger.drift",
+            "severity": "CRITICAL", "subject": "acct-" + "9" * 200,
+            "message": "state RUNNING -> STOPPED " + "y" * 300,
+            "evidence": {"path": "/srv/" + "/".join(["segment"] * 80), "blob": blob}}
+
+
+def page_width(tmp_path: Path, page: Path, viewport: int) -> tuple[int, int]:
+    """(document scrollWidth, viewport width) of `page` in Chromium at `viewport` px."""
+    probe = tmp_path / "probe.html"
+    script = ("<script>document.body.setAttribute('data-width', "
+              "document.documentElement.scrollWidth + 'x' + window.innerWidth)</script>")
+    probe.write_text(page.read_text().replace("</body>", script + "</body>"))
+    run = chromium(tmp_path, probe, f"--window-size={viewport},1000", "--dump-dom")
+    match = re.search(r'data-width="(\d+)x(\d+)"', run.stdout)
+    assert match, run.stderr[-2000:]
+    return int(match.group(1)), int(match.group(2))
+
+
+@pytest.mark.slow
+def test_long_evidence_stays_inside_a_1400px_window(tmp_path):
+    """A 900-character evidence token wraps or scrolls inside its cell: the page is never
+    wider than the window (it was 1838 px in 1400)."""
+    run_window(tmp_path, [long_evidence_alert()])
+    (folder,) = (tmp_path / "reports").iterdir()
+    width, viewport = page_width(tmp_path, folder / "final.html", 1400)
+    assert viewport > 0 and width <= viewport
+    assert "RUNNING -> STOPPED" in (folder / "final.md").read_text()

@@ -47,7 +47,8 @@ def status_of(work: Path) -> dict:
 @pytest.fixture
 def red_window(seed_tree: Path, tmp_path: Path):
     """A running daemon whose window had a GREEN spot report and then a CRITICAL alert."""
-    (tmp_path / "no-host.toml").write_text("[checks]\ndisabled = ['host']\n")
+    (tmp_path / "no-host.toml").write_text("[system]\nname = 'ledger-test'\n"
+                                           "[checks]\ndisabled = ['host']\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "daemon", "run", "--root", str(seed_tree), "--window", "72h",
@@ -75,7 +76,7 @@ def test_report_mid_window_after_a_critical_says_red_interim(red_window: Path) -
     assert doc["interim"] is True and doc["verdict"]["color"] == "RED"
     assert "state.corrupt" in {r["code"] for r in doc["verdict"]["reasons"]}
     assert doc["alert_source"].startswith("live alert store")
-    assert doc["window"]["phase"] == "running"
+    assert doc["window"]["phase"] == "running" and doc["system"] == "ledger-test"
 
 
 def test_the_latest_spot_report_alone_would_have_said_green(red_window: Path) -> None:
