@@ -19,8 +19,8 @@ from daemon import atomic
 from daemon.checks import jobs_decide as jd
 from daemon.checks.base import Emit, Env, Rule, Tick
 from daemon.checks.registry import register
-from daemon.clock import real
 from daemon.model import Finding
+from daemon.window.clamp import floored
 
 
 @register
@@ -52,10 +52,10 @@ class JobsWatch(Rule):
 
     def findings(self, now: float) -> list[Finding]:
         """Every condition seen now, plus the events not reported yet."""
-        cfg, ix, pats = self.env.cfg, self.src.index, self.src.patterns
+        ix, pats = self.src.index, self.src.patterns
         stale = jd.stale_findings(ix.claims, pats["claims"].folder, now, self._stale_s())
         out = stale + jd.pending_findings(ix.pending, pats["pending"].folder, now,
-                                          real(self.env.clock, cfg.jobs.pending_after))
+                                          self._pending_s())
         out += [jd.unavailable_finding(f, why) for f, why in sorted(self.src.unavailable.items())]
         out += [jd.event_finding(ev) for ev in ix.drain()]
         return out + self._excessive(stale)
@@ -70,7 +70,13 @@ class JobsWatch(Rule):
                                      limit)]
 
     def _stale_s(self) -> float:
-        return real(self.env.clock, self.env.cfg.jobs.stale_claim_after)
+        """The stale-claim limit in real seconds, never below `jobs.settle` (SPEC §4)."""
+        jobs = self.env.cfg.jobs
+        return floored(jobs.stale_claim_after, self.env.clock.scale, jobs.settle)
+
+    def _pending_s(self) -> float:
+        jobs = self.env.cfg.jobs
+        return floored(jobs.pending_after, self.env.clock.scale, jobs.settle)
 
     # -- the timer ---------------------------------------------------------------------
 
@@ -91,9 +97,8 @@ class JobsWatch(Rule):
 
     def _deadline(self) -> float | None:
         ix, now = self.src.index, self.env.clock.time()
-        cfg = self.env.cfg.jobs
         times = [jd.next_deadline(ix.claims.values(), ix.pending.values(), now, self._stale_s(),
-                                  real(self.env.clock, cfg.pending_after)),
+                                  self._pending_s()),
                  self.src.next_reread()]
         return min((t for t in times if t is not None), default=None)
 

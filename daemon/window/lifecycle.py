@@ -19,6 +19,7 @@ import structlog
 from daemon.channels.verdict import Reason, VerdictMessage
 from daemon.clock import Clock, iso
 from daemon.report import reports_dir, write_reports
+from daemon.window.clamp import clamped_limits
 from daemon.window.series import Series
 from daemon.window.state import Window
 from daemon.window.store import WindowStore
@@ -32,7 +33,7 @@ class WindowRunner:
     def __init__(self, runtime_dir: Path, clock: Clock, duration_s: float, time_scale: float,
                  spot_check_every_s: float, stop_on_red: bool = False,
                  thresholds: Thresholds | None = None,
-                 cadences: dict[str, float] | None = None) -> None:
+                 cadences: dict[str, float] | None = None, cfg: Any = None) -> None:
         self.runtime_dir = Path(runtime_dir)
         self.clock = clock
         self.store = WindowStore(self.runtime_dir, clock)
@@ -41,6 +42,7 @@ class WindowRunner:
         self.stop_on_red = stop_on_red
         self.thresholds = thresholds or Thresholds()
         self.cadences = dict(cadences or {})
+        self.cfg = cfg  # the loaded Config (for the limits floored at the window's scale)
         self.window: Window | None = None
         self.series: Series | None = None
         self.last_verdict: Verdict | None = None
@@ -52,16 +54,30 @@ class WindowRunner:
         cadences = {k: float(getattr(cfg.schedule, k)) for k in ("health", "position",
                                                                 "integrity")}
         return cls(runtime_dir, clock, w.duration, w.time_scale, w.spot_check_every,
-                   w.stop_on_red, Thresholds.from_config(cfg.thresholds), cadences)
+                   w.stop_on_red, Thresholds.from_config(cfg.thresholds), cadences, cfg)
 
     def start(self, new: bool = False) -> Window:
         """Open (or resume) the window and its series; count checks missed while down."""
         window = self.window = self.store.open(self.duration_s, self.time_scale, new=new)
         window.host.host = window.host.host or socket.gethostname()
+        self._note_clamped(window)
         if window.last_gap is not None:
             self._count_missed(window, window.last_gap)
         self.series = Series(self.store.folder(window.id), self.clock)
         return window
+
+    def _note_clamped(self, window: Window) -> None:
+        """The limits floored at this window's scale: in status.json, the report, and logged
+        once per window (again only if a new config floors other limits)."""
+        if self.cfg is None:
+            return
+        found = clamped_limits(self.cfg, window.time_scale)
+        if found != window.clamped:
+            window.clamped = found
+            window.save()
+            for entry in found:
+                log.warning("window.clamped", window_id=window.id, key=entry["key"],
+                            floor_s=entry["floor_s"], text=entry["text"])
 
     def _count_missed(self, window: Window, gap: dict[str, float]) -> None:
         nominal = (gap["to"] - gap["from"]) * window.time_scale
