@@ -7,6 +7,7 @@ from typing import Any
 from daemon.channels import render
 from daemon.channels.base import Message, one_line
 from daemon.clock import iso
+from daemon.model import Severity
 
 AM_FIRING_HOLD_S = 4 * 3600.0  # firing alerts carry an endsAt this far ahead; repeats refresh it
 
@@ -20,20 +21,37 @@ def burnin(msg: Message, now: float) -> Any:
 
 
 def alertmanager(msg: Message, now: float, instance: str = "") -> Any:
+    """Alertmanager identifies an alert by its label set, severity included: when an alert
+    escalates, the same push ends every lower-tier copy (`endsAt` now, the labels it had),
+    so one burnin alert is one active Alertmanager alert."""
     if msg.type == "verdict":
         return [_am_verdict(msg, now)]
-    return [_am_alert(r, now) for r in msg.records]
+    out = []
+    for r in msg.records:
+        out += [_am_alert(r, now, tier) for tier in _ended_tiers(r)]
+        out.append(_am_alert(r, now))
+    return out
 
 
-def _am_alert(r: dict[str, Any], now: float) -> dict[str, Any]:
+def _ended_tiers(r: dict[str, Any]) -> list[str]:
+    """The tiers an escalated alert passed through (from `escalated_from` up to its own)."""
+    before = Severity.__members__.get(str(r.get("escalated_from") or ""))
+    now = Severity.__members__.get(r["severity"])
+    if before is None or now is None:
+        return []
+    return [Severity(t).name for t in range(before, now)]
+
+
+def _am_alert(r: dict[str, Any], now: float, ended_tier: str | None = None) -> dict[str, Any]:
     resolved = r["status"] == "resolved"
+    ends = iso(now) if ended_tier else r["resolved_at"] if resolved else \
+        iso(now + AM_FIRING_HOLD_S)
     return {
-        "labels": {"alertname": r["code"], "severity": r["severity"].lower(),
+        "labels": {"alertname": r["code"], "severity": (ended_tier or r["severity"]).lower(),
                    "subject": r["subject"], "system": r["system"], "instance": r["host"]},
         "annotations": {"summary": one_line(f"{r['code']} {r['subject']}: {r['message']}", 500),
                         "description": r["message"], "runbook": r.get("runbook", "")},
-        "startsAt": r["first_seen"],
-        "endsAt": r["resolved_at"] if resolved else iso(now + AM_FIRING_HOLD_S),
+        "startsAt": r["first_seen"], "endsAt": ends,
         "generatorURL": f"burnin://{r['host']}/{r['window_id']}/{r['fingerprint']}",
     }
 

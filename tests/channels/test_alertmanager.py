@@ -12,7 +12,7 @@ import pytest
 
 from daemon.alerts.engine import AlertEngine
 from daemon.clock import SystemClock
-from daemon.model import finding
+from daemon.model import Severity, finding
 from tests.alerts.support import running
 from tests.channels.servers import until
 from tests.channels.smtp import free_port
@@ -92,3 +92,39 @@ async def test_alertmanager_resolves_burnin_alert(tmp_path, make_cfg, log):
             after = (await client.get(base + "/api/v2/alerts")).json()
     assert [a["labels"]["alertname"] for a in before] == ["process.down"]
     assert after == []
+
+
+async def test_escalation_leaves_no_stale_copy(tmp_path, make_cfg, log):
+    """HIGH -> CRITICAL: the same push ends the HIGH copy; one active alert remains."""
+    with alertmanager(tmp_path) as base:
+        async with httpx.AsyncClient() as client:
+            await wait_ready(client, base)
+            cfg = make_cfg({"webhook": [{"url": base, "format": "alertmanager", "name": "am"}]})
+            clock = SystemClock()
+            async with running(cfg, clock, log) as eng:
+                for sev in (Severity.HIGH, Severity.CRITICAL):
+                    f = finding("ledger.drift", "agent-07", "drift", severity=sev)
+                    await eng.observe("position", [f], clock.time())
+                    await until(lambda: eng.pending() == 0)
+                    seen = (await client.get(base + "/api/v2/alerts")).json()
+                    assert [a["labels"]["severity"] for a in seen] == [sev.name.lower()]
+            active = (await client.get(base + "/api/v2/alerts",
+                                       params={"active": "true"})).json()
+    assert [(a["labels"]["alertname"], a["labels"]["severity"], a["status"]["state"])
+            for a in active] == [("ledger.drift", "critical", "active")]
+
+
+def test_escalated_record_ends_every_lower_tier():
+    """MEDIUM -> CRITICAL (through HIGH): both lower copies are ended, same labels."""
+    from daemon.channels import formats
+    from daemon.channels.base import Message
+
+    rec = {"code": "c.x", "severity": "CRITICAL", "escalated_from": "MEDIUM", "status": "firing",
+           "subject": "s", "system": "sys", "host": "h", "message": "m", "window_id": "w",
+           "fingerprint": "fp", "first_seen": "2026-01-01T00:00:00.000Z", "resolved_at": None}
+    body = formats.alertmanager(Message("m", "alerts", "sys", 0.0, [rec]), 1767225600.0)
+    assert [(a["labels"]["severity"], a["endsAt"]) for a in body] == [
+        ("medium", "2026-01-01T00:00:00.000Z"), ("high", "2026-01-01T00:00:00.000Z"),
+        ("critical", "2026-01-01T04:00:00.000Z")]
+    assert all(a["labels"]["subject"] == "s" and a["startsAt"] == rec["first_seen"]
+               for a in body)
