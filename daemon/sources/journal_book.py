@@ -20,10 +20,12 @@ import msgspec
 import numpy as np
 from msgspec import UNSET, Raw
 
+from daemon.jsondepth import MAX_DEPTH, openers, too_deep
 from daemon.model import Finding, finding
 from daemon.sources.journal_history import History
 from daemon.sources.journal_keys import KeyTable, hash_many
 from daemon.sources.journal_parse import (
+    DEEP,
     FAST_ERRORS,
     INVALID,
     NON_FINITE,
@@ -100,9 +102,10 @@ class Book:
         if not lines:
             return
         body = b"\n".join(lines) if body is None else body
-        if max(map(len, lines)) > self.max_line:
+        deep = _deep_lines(lines, body)
+        if deep or max(map(len, lines)) > self.max_line:
             for i, line in enumerate(lines):  # rare: per-line checks
-                self._feed_one(line, line_no + i, offset)
+                self._feed_one(line, line_no + i, offset, i in deep)
                 offset += len(line) + 1
             return
         self._feed_fast(lines, line_no, offset)
@@ -111,9 +114,10 @@ class Book:
         """Apply the complete lines of `body` (lines joined by `\\n`); returns their number.
 
         A clean body is decoded in one call, without splitting it into lines."""
-        nls = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
+        text = np.frombuffer(body, np.uint8)
+        nls = np.flatnonzero(text == 10)
         count = len(nls) + 1
-        decoded = self._decode_lines(body, nls)
+        decoded = self._decode_lines(body, text, nls)
         if decoded is None or _too_long(nls, len(body), self.max_line):
             self.feed(body.split(b"\n"), line_no, offset, body)
             return count
@@ -124,9 +128,10 @@ class Book:
             self._apply(events, line_no, offset, None, where)
         return count
 
-    def _decode_lines(self, body: bytes, nls: np.ndarray) -> tuple[list[Any], bool] | None:
+    def _decode_lines(self, body: bytes, text: np.ndarray,
+                      nls: np.ndarray) -> tuple[list[Any], bool] | None:
         """(the events of a body, whether the strict decoder took them), or None."""
-        if not _one_per_line(body, nls):
+        if not _one_per_line(body, nls) or _crowded(text, len(nls) + 1):
             return None
         for decode_lines, strict in self.parser.line_decoders:
             try:
@@ -136,9 +141,12 @@ class Book:
             return (events, strict) if len(events) == len(nls) + 1 else None
         return None
 
-    def _feed_one(self, line: bytes, line_no: int, offset: int) -> None:
+    def _feed_one(self, line: bytes, line_no: int, offset: int, deep: bool = False) -> None:
         if len(line) > self.max_line:
             self.oversized(line_no, offset, len(line))
+        elif deep:
+            self.counts["lines"] += 1
+            self._corrupt(line, line_no, offset, DEEP)
         else:
             self._feed_fast([line], line_no, offset)
 
@@ -313,11 +321,14 @@ class Book:
         try:
             return slow(line)
         except Corrupt as exc:
-            self.counts["corrupt_lines"] += 1
-            self.emit("journal.corrupt_line", line_no, offset,
-                      f"line {line_no} is not a JSON object ({exc.reason})", reason=exc.reason,
-                      text=line[:120].decode("utf-8", "replace"))
+            self._corrupt(line, line_no, offset, exc.reason)
             return None
+
+    def _corrupt(self, line: bytes, line_no: int, offset: int, reason: str) -> None:
+        self.counts["corrupt_lines"] += 1
+        self.emit("journal.corrupt_line", line_no, offset,
+                  f"line {line_no} is not a JSON object ({reason})", reason=reason,
+                  text=line[:120].decode("utf-8", "replace"))
 
     def _oversized(self, line_no: int, offset: int, size: int) -> None:
         self.counts["oversized_lines"] += 1
@@ -449,6 +460,19 @@ def _one_per_line(body: bytes, nls: np.ndarray) -> bool:
         return False
     text = np.frombuffer(body, np.uint8)
     return bool((text[nls - 1] == 125).all() and (text[nls + 1] == 123).all())
+
+
+def _crowded(text: np.ndarray, lines: int) -> bool:
+    """Whether a line of a body (each of its `lines` starting with '{') may nest deeper than
+    MAX_DEPTH: a cheap count of '{' and '[' (0x7B and 0x5B, equal once bit 0x20 is set)."""
+    return int(np.count_nonzero((text | 0x20) == 0x7B)) - lines >= MAX_DEPTH
+
+
+def _deep_lines(lines: list[bytes], body: bytes) -> set[int]:
+    """Indexes of the lines nested deeper than MAX_DEPTH (exact, for the few candidates)."""
+    if openers(body) <= MAX_DEPTH:
+        return set()
+    return {i for i, line in enumerate(lines) if too_deep(line)}
 
 
 def _too_long(nls: np.ndarray, size: int, limit: int) -> bool:

@@ -17,8 +17,12 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Raw
 
+from daemon.jsondepth import MAX_DEPTH, too_deep
+
 ROLES = ("a", "d", "k", "c", "t", "s", "r")  # account delta key correlation type sequence request
-FAST_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
+# RecursionError: a safety net only; lines nested deeper than jsondepth.MAX_DEPTH never reach
+# a decoder (the book refuses them first), so no decoder recurses near the interpreter's limit.
+FAST_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
 class Marker:
@@ -33,6 +37,7 @@ class Marker:
         return self.name
 
 
+DEEP = f"nested deeper than {MAX_DEPTH} levels"
 NON_FINITE = Marker("non-finite")
 INVALID = Marker("invalid")
 
@@ -144,6 +149,8 @@ def parse_object(line: bytes) -> dict[str, Any]:
     """The JSON object on a line, or Corrupt(reason)."""
     if b"\x00" in line:
         raise Corrupt("NUL bytes")
+    if too_deep(line):
+        raise Corrupt(DEEP)
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -14,8 +14,9 @@ from typing import IO, Any
 
 from msgspec import Raw
 
+from daemon.jsondepth import too_deep
 from daemon.sources.journal_book import Book
-from daemon.sources.journal_parse import FAST_ERRORS, Corrupt, Parser
+from daemon.sources.journal_parse import DEEP, FAST_ERRORS, Corrupt, Parser
 
 CHUNK = 1 << 20
 PROGRESS_EVERY = 16 << 20
@@ -71,15 +72,16 @@ def _lines(data: bytes, pos: Position, book: Book) -> bytes:
     end = data.rfind(b"\n")
     if end < 0:
         return data
-    view = memoryview(data)
-    pos.crc = zlib.crc32(view[: end + 1], pos.crc)
     body = data[:end]
     if body.isascii():
-        pos.lines += book.feed_body(body, pos.lines + 1, pos.offset)
+        count = book.feed_body(body, pos.lines + 1, pos.offset)
     else:
         lines = body.split(b"\n")
         _feed_checked(lines, pos, book)
-        pos.lines += len(lines)
+        count = len(lines)
+    # the fingerprint and the position move together, once the lines are applied
+    pos.crc = zlib.crc32(memoryview(data)[: end + 1], pos.crc)
+    pos.lines += count
     pos.offset += end + 1
     return data[end + 1:]
 
@@ -160,12 +162,16 @@ def _first_in(body: bytes, pos: Position, parser: Parser, keys: set[bytes],
     offset = pos.offset
     for i, line in enumerate(body.split(b"\n")):
         try:
+            if too_deep(line):  # a corrupt line to the book, so it holds no key
+                raise Corrupt(DEEP)
             key = parser.decode(line).k
         except FAST_ERRORS:
             try:
                 key = parser.slow(line).k
             except Corrupt:
                 key = None
+        except Corrupt:
+            key = None
         key = bytes(key) if key.__class__ is Raw else None
         if key in keys and key not in found:
             found[key] = (pos.lines + 1 + i, offset)
