@@ -18,12 +18,16 @@ import orjson
 _WINDOWS = sys.platform == "win32"
 
 
-def write_bytes(path: Path, data: bytes, *, retries: int = 10, retry_delay_s: float = 0.05) -> None:
-    """Replace `path` with `data` atomically and durably."""
+def write_bytes(path: Path, data: bytes, *, retries: int = 10, retry_delay_s: float = 0.05,
+                mode: int | None = None) -> None:
+    """Replace `path` with `data` atomically and durably (`mode`: permission bits of the new
+    file, e.g. 0o644 for a file other users read; default: mkstemp's 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -321,6 +321,9 @@ def _list(value: Any) -> list[Any]:
 # --- the exporter: loopback HTTP listener and/or node_exporter textfile ------------------
 
 
+TEXTFILE_MODE = 0o644  # node_exporter usually runs as another user; nothing secret in here
+
+
 def parse_listen(text: str, *, allow_remote: bool = False,
                  source: str = "<config>") -> tuple[str, int]:
     """`host:port` (IPv6 in brackets) of `[metrics] listen`; loopback unless allow_remote."""
@@ -383,7 +386,7 @@ class MetricsExporter:
         if self.textfile is None:
             return
         try:
-            write_bytes(self.textfile, self.body)
+            write_bytes(self.textfile, self.body, mode=TEXTFILE_MODE)
         except OSError as exc:
             self.textfile_errors += 1
             self.last_error = f"{self.textfile}: {exc.strerror or exc}"
