@@ -1,7 +1,9 @@
 """`burnin demo`: the reference system and the daemon on it, a live view, then the verdict.
 
-Layout of the demo folder (default `runtime/demo/`): `tree/` is the observed reference system,
-`runtime/` and `logs/` are burnin's own folders, `burnin.toml` the config written for the run,
+Each run gets a folder of its own (default: a new `runtime/demo/<UTC time>/`; `--dir` must be
+new or empty), so an earlier demo's report is never deleted. Layout of the demo folder:
+`tree/` is the observed reference system, `runtime/` and `logs/` are burnin's own folders,
+`burnin.toml` the config written for the run,
 `logs/sim.out` / `logs/daemon.out` the children's console output. Both children run in their
 own process groups; whatever happens (daemon exit, Ctrl-C, an error) both groups are stopped:
 SIGTERM, then SIGKILL after 5 s.
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -67,13 +68,26 @@ class DemoDir:
         return self.logs / "alerts.jsonl"
 
 
+def new_folder(parent: Path, now: float) -> Path:
+    """A folder of its own for this demo run: `<parent>/<UTC time>` (`-2`, `-3`, … if taken)."""
+    import time
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    for n in range(1, 1000):
+        candidate = parent / (stamp if n == 1 else f"{stamp}-{n}")
+        if not candidate.exists():
+            return candidate
+    raise ValueError(f"too many demo folders named {stamp} under {parent}")
+
+
 def prepare(directory: Path) -> DemoDir:
-    """A fresh demo folder; an earlier demo's folder is cleared, any other non-empty one refused."""
+    """A fresh demo folder. Nothing is ever deleted: a folder that holds an earlier demo (its
+    report and alert log) or anything else is refused."""
     base = directory.resolve()
-    if base.exists() and any(base.iterdir()) and not (base / CONFIG_NAME).exists():
-        raise ValueError(f"{base} is not empty and is not a demo folder; choose another --dir")
-    for sub in ("tree", "runtime", "logs"):
-        shutil.rmtree(base / sub, ignore_errors=True)
+    if base.exists() and any(base.iterdir()):
+        what = "holds an earlier demo" if (base / CONFIG_NAME).exists() else "is not empty"
+        raise ValueError(f"{base} {what}; choose another --dir, or leave --dir out for a new "
+                         f"folder under {DEFAULT_DIR}/")
     demo = DemoDir(base)
     demo.tree.create()
     demo.runtime.mkdir(parents=True)
@@ -188,6 +202,7 @@ def summary(console: Console, demo: DemoDir, code: int, scale: float) -> None:
     window = status.get("window") if isinstance(status.get("window"), dict) else {}
     report = demo.runtime / "reports" / str(window.get("id") or "<window>") / "final.html"
     console.print(f"verdict: [{COLOURS.get(verdict, 'bold')}]{verdict}[/]")
+    console.print(f"folder:  {demo.base}")
     console.print(f"report:  {report}")
     console.print(f"alerts:  {demo.alerts}")
 
@@ -233,7 +248,7 @@ def run_demo(window: str, time_scale: float, faults: str, directory: Path | None
     window_s = _check(window, time_scale, faults)
     console = console or Console()
     clock = SystemClock(time_scale)
-    demo = prepare(directory or DEFAULT_DIR)
+    demo = prepare(directory or new_folder(DEFAULT_DIR, clock.time()))
     demo.config.write_text(config_text(demo, window_s, time_scale, disabled_rules),
                            encoding="utf-8")
     seed = seed if seed is not None else int(clock.time()) % 100_000

@@ -19,7 +19,7 @@ import pytest
 from rich.console import Console
 
 from daemon.config import load_config
-from daemon.sim.demo import DemoDir, config_text, prepare, run_demo, stop
+from daemon.sim.demo import DemoDir, config_text, new_folder, prepare, run_demo, stop
 
 STANDIN = Path(__file__).with_name("standin_daemon.py")
 
@@ -87,18 +87,43 @@ def test_demo_config_is_valid_for_burnin(tmp_path: Path) -> None:
 def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:
     """A non-empty folder that is not a demo folder is refused and left untouched."""
     (tmp_path / "mine.txt").write_text("keep")
-    with pytest.raises(ValueError, match="not a demo folder"):
+    with pytest.raises(ValueError, match="is not empty"):
         run_demo("72h", 864.0, "none", tmp_path, 1)
     assert (tmp_path / "mine.txt").read_text() == "keep"
 
 
-def test_demo_reuses_its_own_folder(tmp_path: Path) -> None:
-    """A second demo in the same folder starts from a fresh tree."""
+def test_demo_never_deletes_an_earlier_demo(tmp_path: Path) -> None:
+    """A folder holding an earlier demo is refused and left as it was (its report kept)."""
     first = prepare(tmp_path / "demo")
     (first.tree.inbox / "old.result.json").write_text("{}")
     (first.base / "burnin.toml").write_text("")
-    second = prepare(tmp_path / "demo")
-    assert not list(second.tree.inbox.iterdir())
+    with pytest.raises(ValueError, match="holds an earlier demo"):
+        prepare(tmp_path / "demo")
+    assert (first.tree.inbox / "old.result.json").read_text() == "{}"
+
+
+def test_each_default_demo_gets_its_own_printed_folder(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --dir, two demos run in two new folders under runtime/demo/, each printed."""
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    for _ in range(2):
+        out = io.StringIO()
+        run_demo("72h", 864.0, "none", None, 5, daemon_cmd=_standin(tmp_path, 0, 0.5),
+                 console=Console(file=out, width=300), poll_s=0.1)
+        seen.append(out.getvalue())
+    folders = sorted((tmp_path / "runtime/demo").iterdir())
+    assert len(folders) == 2 and all((f / "burnin.toml").is_file() for f in folders)
+    for folder, text in zip(folders, seen, strict=True):
+        assert f"folder:  {folder}" in text
+
+
+def test_new_folder_names_never_collide(tmp_path: Path) -> None:
+    """The same second twice: the second folder gets a -2 suffix."""
+    first = new_folder(tmp_path, 1_800_000_000.0)
+    first.mkdir()
+    second = new_folder(tmp_path, 1_800_000_000.0)
+    assert first.name == "20270115T080000Z" and second.name == "20270115T080000Z-2"
 
 
 @pytest.mark.parametrize(("window", "scale", "faults"), [
