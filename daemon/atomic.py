@@ -2,11 +2,16 @@
 
 A reader never sees a partial file. On Windows, `os.replace` fails while another process has
 the target open without FILE_SHARE_DELETE; that is retried a bounded number of times.
+
+Appends to line files (`logs/*.jsonl`) are whole or absent (SPEC §5 "no log or alert line is
+ever written half"): `append_whole` loops over short writes and, when a write fails part-way
+(disk full, file size limit), cuts the file back to where the record began.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import tempfile
@@ -54,6 +59,28 @@ def _replace(tmp: str, path: Path, retries: int, delay_s: float) -> None:
             if not _WINDOWS or attempt == retries:
                 raise
             time.sleep(delay_s)  # sharing violation: a reader holds the file open
+
+
+def append_whole(fd: int, data: bytes) -> None:
+    """Append `data` to the O_APPEND file `fd` whole, or leave the file as it was and raise.
+
+    `os.write` may write less than asked (a pipe, a nearly full disk, RLIMIT_FSIZE, a signal):
+    the rest is written in a loop. If a later write fails, the bytes already written are cut
+    off again, so a reader never sees a torn record glued to the next one.
+    """
+    start = os.fstat(fd).st_size
+    view, done = memoryview(data), 0
+    try:
+        while done < len(data):
+            n = os.write(fd, view[done:])
+            if n <= 0:
+                raise OSError(errno.EIO, "write made no progress")
+            done += n
+    except BaseException:
+        if done:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+        raise
 
 
 def fsync_dir(folder: Path) -> None:

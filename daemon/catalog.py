@@ -183,9 +183,10 @@ _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
      "A webhook answered 410 Gone and was disabled. Fix or remove the endpoint in the config "
      "and reload (SIGHUP)."),
     ("daemon.runtime_unwritable", HIGH, C, "health", True,
-     "burnin cannot write its own runtime folder (window state, time series, reports): the "
-     "disk is full, read-only or failing. Checks and alerts go on; the window's coverage and "
-     "reports may be incomplete until it is fixed. Free space or fix permissions."),
+     "burnin cannot write its own runtime folder (window state, time series, reports) or its "
+     "log folder (logs/burnin.jsonl): the disk is full, read-only or failing. Checks and alerts "
+     "go on; the window's coverage, reports and log may be incomplete until it is fixed. Free "
+     "space or fix permissions."),
     ("daemon.loop_lag", MED, C, "health", True,
      "burnin's event loop was blocked for more than 100 ms: a check is doing heavy work on the "
      "loop, or the host is starved. See metrics.daemon.loop_lag_ms."),

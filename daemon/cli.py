@@ -57,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from daemon.app import Daemon
+    from daemon.folders import require_writable
     from daemon.logsetup import configure, get_logger
 
     cfg = _load(args)
     _require_root(cfg, "--root" if args.root else "system.root")
+    require_writable(cfg.source, {"daemon.runtime_dir": cfg.runtime_dir,
+                                  "daemon.log_dir": cfg.log_dir})
     done = _completed_window(cfg, args)
     if done is not None:
         return done

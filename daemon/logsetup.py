@@ -2,60 +2,107 @@
 
 The file is reopened when logrotate moves it away (the WatchedFileHandler rule: compare the
 inode before each write), so `tail -F` and logrotate without copytruncate both work. Values of
-keys that look secret are masked before rendering.
+keys that look secret are masked before rendering. Logging never raises into the caller: a
+full or read-only log folder is counted, retried and reported (`WatchedFile`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 import structlog
 
+from daemon.atomic import append_whole
+
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 _SECRET_KEYS = ("password", "secret", "token", "authorization")
+RETRY_KEEP = 1000  # log lines kept in memory while the log folder refuses writes
 
 
 class WatchedFile:
-    """An append-only text file that reopens itself after rotation or deletion."""
+    """An append-only line file that reopens itself after rotation or deletion.
 
-    def __init__(self, path: Path) -> None:
+    A write never raises: burnin's own log must not kill the daemon (SPEC §5). A line that
+    cannot be written (disk full, folder read-only, file gone and not re-creatable) is kept in
+    a bounded retry buffer and written, in order, by the next write or `retry()`; failures are
+    counted and exposed by `health()`, which the `daemon_log` rule turns into
+    `daemon.runtime_unwritable`. Each line is appended whole or not at all.
+    """
+
+    def __init__(self, path: Path, keep: int = RETRY_KEEP) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._fh: TextIO | None = None
+        self._fd: int | None = None
         self._ino: tuple[int, int] | None = None
+        self._pending: deque[bytes] = deque()
+        self._keep = keep
+        self.failures = 0  # write attempts that failed
+        self.dropped = 0  # lines lost because the retry buffer was full
+        self.error: str | None = None  # why the last attempt failed; None once writing again
 
     def write(self, line: str) -> None:
         with self._lock:
-            self._reopen_if_moved()
-            assert self._fh is not None
-            self._fh.write(line + "\n")
-            self._fh.flush()
+            if len(self._pending) >= self._keep:
+                self._pending.popleft()
+                self.dropped += 1
+            self._pending.append(line.encode("utf-8", "backslashreplace") + b"\n")
+            self._flush()
 
-    def _reopen_if_moved(self) -> None:
+    def retry(self) -> None:
+        """Write what earlier failures kept back (the health rule calls this every run)."""
+        with self._lock:
+            if self._pending:
+                self._flush()
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            return {"log_write_failures": self.failures, "log_lines_pending": len(self._pending),
+                    "log_lines_dropped": self.dropped, "log_error": self.error}
+
+    def _flush(self) -> None:
+        try:
+            fd = self._open()
+            while self._pending:
+                append_whole(fd, self._pending[0])
+                self._pending.popleft()
+        except OSError as exc:
+            self.failures += 1
+            self.error = f"{self.path}: {exc.strerror or exc}"
+            self._drop_fd()  # reopen next time: the folder may be back, or rotated
+            return
+        self.error = None
+
+    def _open(self) -> int:
         try:
             st = os.stat(self.path)
             ident: tuple[int, int] | None = (st.st_dev, st.st_ino)
         except FileNotFoundError:
             ident = None
-        if self._fh is not None and ident == self._ino:
-            return
-        if self._fh is not None:
-            self._fh.close()
+        if self._fd is not None and ident == self._ino:
+            return self._fd
+        self._drop_fd()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - long-lived handle
-        st = os.fstat(self._fh.fileno())
-        self._ino = (st.st_dev, st.st_ino)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        st = os.fstat(fd)
+        self._fd, self._ino = fd, (st.st_dev, st.st_ino)
+        return fd
+
+    def _drop_fd(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = self._ino = None
 
     def close(self) -> None:
         with self._lock:
-            if self._fh is not None:
-                self._fh.close()
-                self._fh = None
+            self._drop_fd()
 
 
 class _Logger:
@@ -68,7 +115,9 @@ class _Logger:
 
     def echo_line(self, level: int, text: str) -> None:
         if self.echo is not None and level >= self.echo_level:
-            print(text, file=self.echo, flush=True)
+            # stderr gone or full: the file sink still has the line
+            with contextlib.suppress(OSError, ValueError):
+                print(text, file=self.echo, flush=True)
 
     debug = info = warning = error = critical = exception = log = msg
 
@@ -112,6 +161,15 @@ def configure(log_dir: Path | None, level: str = "info", echo: bool = True) -> N
         logger_factory=lambda *_: logger,
         cache_logger_on_first_use=False,
     )
+
+
+def sink_health() -> dict[str, Any] | None:
+    """Counters of the log file sink (None when logging goes nowhere, as in `burnin check`);
+    pending lines are retried first."""
+    if _SINK is None:
+        return None
+    _SINK.retry()
+    return _SINK.health()
 
 
 def get_logger(**context: Any) -> Any:
