@@ -2,7 +2,8 @@
 
 Each line is appended with O_APPEND and fsynced before the outbox row is removed, so a
 kill -9 can at worst repeat a message (same `notification_id`), never lose one. Safe for
-`tail -F` and logrotate (the file is reopened for every message).
+`tail -F` and logrotate (the file is reopened for every message). A message's lines are
+written whole or not at all (`append_whole`): a short write never leaves a torn line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import anyio
 import orjson
 
+from daemon.atomic import append_whole
 from daemon.channels.base import Message
 from daemon.errors import RetryableDeliveryError
 from daemon.model import Severity
@@ -37,7 +39,7 @@ class AlertLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, data)
+            append_whole(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
