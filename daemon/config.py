@@ -449,6 +449,18 @@ def _load_secrets(cfg: Config, file: str, base: Path, env: dict[str, str],
     for i, hook in enumerate(cfg.alerts.webhook):
         hook._secret = _secret(file, f"alerts.webhook[{i}].secret", hook.secret_env,
                                hook.secret_file, base, env, read)
+        if hook._secret is not None:
+            _check_webhook_secret(file, f"alerts.webhook[{i}].secret", hook)
+
+
+def _check_webhook_secret(file: str, key: str, hook: WebhookCfg) -> None:
+    """Standard Webhooks secrets are base64 (optionally `whsec_`-prefixed); never echoed."""
+    from daemon.channels.sign import secret_key
+
+    try:
+        secret_key(hook._secret or "")
+    except ValueError as exc:
+        raise ConfigError(file, key + ("_env" if hook.secret_env else "_file"), str(exc)) from None
 
 
 MASK = "********"

@@ -280,7 +280,7 @@ async def test_secret_never_leaks(make_cfg, log):
     """The webhook secret appears in no log line, alert line, status record or outbox error."""
     from daemon.alerts import store
 
-    secret = "SUPERSECRET-1234567890"
+    secret = "whsec_SUPERSECRET1234567890ABC"
     async with HookServer(Reply(500), Reply(500), Reply(500)) as srv:
         cfg = make_cfg(hook(srv.url, secret_env="S"), env={"S": secret})
         clock = SystemClock()

@@ -37,10 +37,21 @@ def test_whsec_secret_is_base64_key():
         mac).decode()
 
 
-def test_plain_secret_signs_with_its_bytes():
-    """A secret without `whsec_` is used as UTF-8 bytes, and verifies."""
-    h = sign.headers("s3cret", "msg_1", 5, b"body")
-    assert sign.verify("s3cret", "msg_1", "5", b"body", h["webhook-signature"])
+def test_secret_without_prefix_is_base64_too():
+    """`whsec_` is optional: with or without it (and without padding) the key is the same."""
+    key = b"0123456789abcdef0"
+    b64 = base64.b64encode(key).decode()
+    assert {sign.secret_key(s) for s in (b64, "whsec_" + b64, b64.rstrip("="))} == {key}
+    h = sign.headers(b64, "msg_1", 5, b"body")
+    assert sign.verify("whsec_" + b64, "msg_1", "5", b"body", h["webhook-signature"])
+
+
+@pytest.mark.parametrize("secret", ["s3cr3t-value", "whsec_not base64!", "", "whsec_",
+                                    "whsec_abcde", "dGVzdA==dGVzdA", "whsec_a_b-c"])
+def test_secret_that_is_not_base64_is_refused(secret):
+    """Not base64 (or empty): refused, never silently used as raw bytes."""
+    with pytest.raises(ValueError):
+        sign.secret_key(secret)
 
 
 def test_no_secret_no_signature():

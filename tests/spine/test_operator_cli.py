@@ -78,7 +78,7 @@ def test_run_and_check_still_need_the_secrets(tmp_path: Path, secret_config: Pat
 def test_secrets_set_let_config_show_them_masked(tmp_path: Path, secret_config: Path) -> None:
     """With the variables set, config shows the mask and never the value."""
     done = burnin(tmp_path, "config", "--config", str(secret_config),
-                  env={SECRETS[0]: "s3cr3t-hook", SECRETS[1]: "s3cr3t-mail"})
+                  env={SECRETS[0]: "whsec_s3cr3tHook0", SECRETS[1]: "s3cr3t-mail"})
     assert done.returncode == 0 and done.stderr == ""
     assert "s3cr3t" not in done.stdout and "********" in done.stdout
 
