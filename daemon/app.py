@@ -17,6 +17,7 @@ import anyio
 
 from daemon import selfmon as _selfmon  # noqa: F401 - registers the "selfmon" source
 from daemon.alerts.engine import AlertEngine
+from daemon.alerts.recent import recent as recent_alerts
 from daemon.checks.base import Env, Rule
 from daemon.checks.registry import rules_for
 from daemon.clock import Clock, SystemClock
@@ -379,7 +380,8 @@ class Daemon:
             "daemon": self._self_block(now),
             "window": window,
             "checks": {c: s.to_dict() for c, s in self.checks.items()},
-            "alerts": {"open": engine.open_alerts(), "counts": engine.counts()},
+            "alerts": {"open": engine.open_alerts(), "counts": engine.counts(),
+                       "recent": recent_alerts(self.fired)},  # events + resolved (views)
             "metrics": self.metrics,
         }
         verdict = self.window.verdict or self.runner.verdict(now, self.fired, doc).color

@@ -61,14 +61,16 @@ def exit_code(status: Mapping[str, Any] | None, now: float,
 
 def render(status: Mapping[str, Any] | None, *, now: float,
            stale_after_s: float = STALE_AFTER_S, problem: str | None = None) -> RenderableType:
-    """The whole summary: header, checks, open alerts, key metrics."""
+    """The whole summary: header, checks, open alerts, recent events, key metrics."""
     if not isinstance(status, Mapping):
         text = Text(problem or "no status available", style="bold red")
         return Panel(text, title="burnin", border_style="red")
+    alerts = _map(status.get("alerts"))
     return Group(
         _header(status, now, stale_after_s),
         _checks(_map(status.get("checks")), now),
-        _alerts(_map(status.get("alerts")), now),
+        _alerts(alerts, now),
+        _recent(alerts, now),
         _metrics(_map(status.get("metrics")), _map(status.get("daemon"))),
     )
 
@@ -112,22 +114,60 @@ def _checks(checks: Mapping[str, Any], now: float) -> RenderableType:
     return table
 
 
+ALERT_COLUMNS = ("severity", "code", "subject", "since", "fingerprint", "marks", "message")
+
+
 def _alerts(alerts: Mapping[str, Any], now: float) -> RenderableType:
     counts = _map(alerts.get("counts"))
     title = "open alerts  " + "  ".join(f"{k} {_count(counts.get(k))}" for k in SEVERITY_ORDER)
-    table = Table(title=title, title_justify="left", expand=True)
-    for col in ("severity", "code", "subject", "since", "message"):
-        table.add_column(col, overflow="fold")
     rows = sorted((_map(a) for a in _list(alerts.get("open"))),
                   key=lambda a: SEVERITY_ORDER.get(str(a.get("severity")), 9))
+    return _alert_table(title, rows, now, "first_seen")
+
+
+def _recent(alerts: Mapping[str, Any], now: float) -> RenderableType:
+    """Events and resolved alerts of the window (`alerts.recent`): why RED with 0 open."""
+    rows = [_map(a) for a in _list(alerts.get("recent"))]
+    title = "recent events and resolved alerts (this window, newest first)"
+    if not rows:
+        return Text(f"{title}: none", style="dim")
+    return _alert_table(title, rows, now, "last_seen")
+
+
+def _alert_table(title: str, rows: list[Mapping[str, Any]], now: float,
+                 when: str) -> RenderableType:
+    table = Table(title=title, title_justify="left", expand=True)
+    for col in ALERT_COLUMNS:
+        table.add_column("when" if col == "since" and when != "first_seen" else col,
+                         overflow="fold", min_width=16 if col == "fingerprint" else None)
     for a in rows[:MAX_ALERT_ROWS]:
         sev = str(a.get("severity", "?"))
         table.add_row(Text(sev, SEVERITY_STYLE.get(sev, "")), str(a.get("code", "?")),
-                      str(a.get("subject", "")), _when(a.get("first_seen"), now),
-                      str(a.get("message", "")))
+                      str(a.get("subject", "")),
+                      _when(a.get("resolved_at") or a.get(when) or a.get("first_seen"), now),
+                      str(a.get("fingerprint") or "-"), marks(a), str(a.get("message", "")))
     if len(rows) > MAX_ALERT_ROWS:
-        table.add_row("", f"… {len(rows) - MAX_ALERT_ROWS} more", "", "", "")
+        table.add_row("", f"… {len(rows) - MAX_ALERT_ROWS} more", *[""] * 5)
     return table
+
+
+def marks(alert: Mapping[str, Any]) -> Text:
+    """What changes how an alert is notified or counted: acked, silenced, event, resolved."""
+    out = []
+    if alert.get("kind") == "event":
+        out.append(("event", "dim"))
+    if alert.get("status") == "resolved":
+        out.append(("resolved", "green"))
+    if alert.get("acked"):
+        out.append(("ACKED", "cyan"))
+    if alert.get("silenced_before_fire"):
+        out.append(("SILENCED (expected)", "magenta"))
+    elif alert.get("silenced"):
+        out.append(("SILENCED", "magenta"))
+    text = Text()
+    for i, (word, style) in enumerate(out):
+        text.append((" " if i else "") + word, style)
+    return text if out else Text("-")
 
 
 def _metrics(metrics: Mapping[str, Any], daemon: Mapping[str, Any]) -> RenderableType:
@@ -148,8 +188,8 @@ def _metric_rows(metrics: Mapping[str, Any], daemon: Mapping[str, Any]) -> list[
         ("latency", "  ".join(f"{k} {_ms(lat.get(k))}" for k in ("p50", "p95", "p99"))
          + f"  (n={_count(lat.get('count'))})"),
         ("journal", f"{_count(journal.get('events'))} events  {_bytes(journal.get('bytes'))}"),
-        ("host", "  ".join(f"{k} {_pct(host.get(k + '_percent'))}"
-                           for k in ("cpu", "memory", "disk"))),
+        ("host", "  ".join(f"{k} {_pct(host.get(k + '_percent'))}" for k in ("cpu", "memory"))
+         + f"  disk {disk_text(host)}"),
         ("burnin", f"rss {_bytes(daemon.get('rss_bytes'))}  cpu {_pct(daemon.get('cpu_percent'))}"
                    f"  up {_span(_num(daemon.get('uptime_s')))}"),
     ]
@@ -158,6 +198,16 @@ def _metric_rows(metrics: Mapping[str, Any], daemon: Mapping[str, Any]) -> list[
         rows.append((f"process {name}", f"rss {_bytes(p.get('rss_bytes'))}  "
                                         f"cpu {_pct(p.get('cpu_percent'))}"))
     return rows
+
+
+def disk_text(host: Mapping[str, Any]) -> str:
+    """The fullest disks the host check watches: `91.0% /srv  40.2% /var` (`-` if none)."""
+    disks = [(v, str(p)) for p, v in _map(host.get("disks")).items() if _num(v) is not None]
+    if not disks and _num(host.get("disk_percent")) is not None:
+        return _pct(host.get("disk_percent"))
+    disks.sort(reverse=True)
+    more = f"  (+{len(disks) - 3} more)" if len(disks) > 3 else ""
+    return "  ".join(f"{_pct(v)} {p}" for v, p in disks[:3]) + more if disks else "-"
 
 
 def watch(status_path: Path, interval_s: float = 2.0, once: bool = False, *,

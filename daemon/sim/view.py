@@ -14,6 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from daemon.service.statusview import marks
 from daemon.sim.outcome import Outcome
 
 COLOURS = {"GREEN": "green", "YELLOW": "yellow", "RED": "red", "CRITICAL": "red",
@@ -63,17 +64,33 @@ def alerts_table(status: Mapping[str, Any], limit: int = 15) -> Table:
     counts = _get(status, "alerts", "counts")
     summary = " ".join(f"{k}={v}" for k, v in counts.items()) if isinstance(counts, Mapping) \
         else ""
-    table = Table(title=f"open alerts {summary}".strip(), expand=False)
-    for column in ("severity", "code", "subject"):
-        table.add_column(column)
-    alerts = _get(status, "alerts", "open")
-    rows = [a for a in alerts if isinstance(a, Mapping)] if isinstance(alerts, list) else []
+    return _table(f"open alerts {summary}".strip(), _rows(status, "open"), limit)
+
+
+def recent_table(status: Mapping[str, Any], limit: int = 8) -> RenderableType:
+    """Events and resolved alerts of the window (`alerts.recent`): why RED with 0 open."""
+    rows = _rows(status, "recent")
+    if not rows:
+        return Text("recent events: none", style="dim")
+    return _table("recent events and resolved alerts (newest first)", rows, limit)
+
+
+def _rows(status: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    alerts = _get(status, "alerts", key)
+    return [a for a in alerts if isinstance(a, Mapping)] if isinstance(alerts, list) else []
+
+
+def _table(title: str, rows: list[Mapping[str, Any]], limit: int) -> Table:
+    table = Table(title=title, expand=False)
+    for column in ("severity", "code", "subject", "fingerprint", "marks"):
+        table.add_column(column, min_width=16 if column == "fingerprint" else None)
     for alert in rows[:limit]:
         sev = str(alert.get("severity", "?"))
         table.add_row(Text(sev, COLOURS.get(sev, "")), str(alert.get("code", "?")),
-                      str(alert.get("subject", "")))
+                      str(alert.get("subject", "")), str(alert.get("fingerprint") or "-"),
+                      marks(alert))
     if len(rows) > limit:
-        table.add_row("…", f"{len(rows) - limit} more", "")
+        table.add_row("…", f"{len(rows) - limit} more", "", "", "")
     return table
 
 
@@ -81,7 +98,8 @@ def render(status: Any) -> RenderableType:
     """The whole live view; a missing or unreadable status says so instead."""
     if not isinstance(status, Mapping):
         return Text("waiting for burnin's status.json …", style="dim")
-    return Group(window_line(status), checks_table(status), alerts_table(status))
+    return Group(window_line(status), checks_table(status), alerts_table(status),
+                 recent_table(status))
 
 
 def faults_table(rows: list[Outcome]) -> Table:

@@ -133,3 +133,53 @@ def test_status_read_while_being_rewritten_is_whole(tmp_path: Path) -> None:
         writer.wait(30)
     assert writer.returncode == 0 and seen == sorted(seen)
     assert orjson.loads(path.read_bytes())["seq"] == 399
+
+
+def red_with_no_open_alert() -> dict[str, Any]:
+    """RED because a CRITICAL event fired; nothing open; one acked, one silenced earlier."""
+    status = sample_status()
+    status["verdict"] = "RED"
+    status["alerts"] = {"open": [], "counts": {"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0,
+                                                "INFO": 0}, "recent": [
+        {"fingerprint": "aa11bb22cc33dd44", "code": "jobs.duplicate_processing",
+         "severity": "CRITICAL", "kind": "event", "status": "firing", "subject": "job-17",
+         "message": "job 17 processed twice", "last_seen": "2026-01-13T09:55:00Z"},
+        {"fingerprint": "0123456789abcdef", "code": "jobs.stale_claim", "severity": "HIGH",
+         "kind": "condition", "status": "resolved", "subject": "job-3", "acked": True,
+         "message": "claimed too long", "resolved_at": "2026-01-13T09:50:00Z"},
+        {"fingerprint": "fedcba9876543210", "code": "host.cpu_high", "severity": "MEDIUM",
+         "kind": "condition", "status": "resolved", "subject": "host", "silenced": True,
+         "silenced_before_fire": True, "message": "cpu", "resolved_at": "2026-01-13T09:40:00Z"},
+    ]}
+    status["metrics"]["host"] = {"cpu_percent": 5.0, "memory_percent": 40.0,
+                                 "disks": {"/srv": 91.0, "/var": 40.25}}
+    return status
+
+
+def test_red_with_no_open_alert_is_explained_by_recent_events() -> None:
+    """The recent list shows the CRITICAL event with its fingerprint and the marks."""
+    out = _text(render(red_with_no_open_alert(), now=NOW))
+    assert "verdict RED" in out and "recent events and resolved alerts" in out
+    line = next(ln for ln in out.splitlines() if "jobs.duplicate_processing" in ln)
+    assert "CRITICAL" in line and "aa11bb22cc33dd44" in line and "event" in line
+    acked = next(ln for ln in out.splitlines() if "0123456789abcdef" in ln)
+    assert "ACKED" in acked and "resolved" in acked
+    assert "SILENCED (expected)" in next(ln for ln in out.splitlines() if "fedcba98" in ln)
+
+
+def test_open_alerts_show_fingerprint_and_marks() -> None:
+    """Open alerts carry the fingerprint `burnin ack` takes, and ACKED / SILENCED marks."""
+    status = sample_status()
+    status["alerts"]["open"][0].update(fingerprint="3f9a0c1d2e4b5a69", acked=True)
+    status["alerts"]["open"][1].update(silenced=True)
+    lines = _text(render(status, now=NOW)).splitlines()
+    assert "ACKED" in next(ln for ln in lines if "3f9a0c1d2e4b5a69" in ln)
+    assert "SILENCED" in next(ln for ln in lines if "x.claimed" in ln)
+    assert "recent events and resolved alerts (this window, newest first): none" in \
+        "\n".join(lines)
+
+
+def test_disk_column_shows_the_real_disks() -> None:
+    """The host row shows each watched disk's fullness (the daemon's `disks` map)."""
+    out = _text(render(red_with_no_open_alert(), now=NOW))
+    assert "disk 91.0% /srv  40.2% /var" in out

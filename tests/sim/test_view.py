@@ -61,3 +61,18 @@ def test_faults_table_marks_caught_late_and_missed() -> None:
             Outcome("c", "x.y", "CRITICAL", 0.0, None, 5.0)]
     text = _text(faults_table(rows))
     assert "yes" in text and "late" in text and "NO" in text
+
+
+def test_recent_events_fingerprints_and_marks() -> None:
+    """RED with 0 open alerts shows the event that made it RED, with fingerprints and marks."""
+    status = {**FULL, "alerts": {
+        "open": [{"code": "jobs.stale_claim", "severity": "HIGH", "subject": "j1",
+                  "fingerprint": "0123456789abcdef", "acked": True}],
+        "counts": {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 0, "INFO": 0},
+        "recent": [{"code": "journal.corrupt_line", "severity": "CRITICAL", "kind": "event",
+                    "subject": "credits.jsonl:12", "fingerprint": "aa11bb22cc33dd44",
+                    "silenced": True}]}}
+    lines = _text(render(status)).splitlines()
+    assert "ACKED" in next(ln for ln in lines if "0123456789abcdef" in ln)
+    event = next(ln for ln in lines if "journal.corrupt_line" in ln)
+    assert "aa11bb22cc33dd44" in event and "SILENCED" in event and "event" in event
