@@ -178,7 +178,7 @@ def _arm_hard_stop(log: Any) -> None:
 # -- check -------------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from daemon.logsetup import configure, get_logger
+    from daemon.echolog import configure, get_logger  # no structlog import: writes no file
     from daemon.oneshot import check_once, exit_code
 
     cfg = _load(args)

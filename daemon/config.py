@@ -15,6 +15,10 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+# pydantic looks up plugins in every installed package's entry points on the first model it
+# builds (tens of ms at each start); burnin uses none.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from pydantic import (
     BaseModel,
     BeforeValidator,

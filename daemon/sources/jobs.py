@@ -24,7 +24,6 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import psutil
-from watchfiles import awatch
 
 from daemon.checks.base import Env
 from daemon.clock import real
@@ -260,6 +259,8 @@ class JobsSource:
 
     async def _consume(self, present: list[str], stop: anyio.Event,
                        notify: Callable[[], None]) -> None:
+        from watchfiles import awatch  # the daemon's watcher; a one-shot check never loads it
+
         paths = [self._path(f) for f in present]
         try:
             async for changes in awatch(*paths, watch_filter=None, stop_event=stop,

@@ -365,7 +365,7 @@ class JournalSource:
         return {**c, "available": self.fh is not None, "bytes": size,
                 "offset": self.pos.offset, "accounts": len(self.book.balances),
                 "tail_bytes": self.tail, "rotations": self.rotations,
-                "keys_table_bytes": self.book.keys.nbytes + self.book.keys.filter.bits.nbytes,
+                "keys_table_bytes": self.book.keys_bytes(),
                 "findings_dropped": self.book.dropped}
 
     def _close_fh(self) -> None:

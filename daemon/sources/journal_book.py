@@ -14,26 +14,33 @@ import re
 from decimal import Decimal
 from itertools import accumulate
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-import numpy as np
 from msgspec import UNSET, Raw
 
 from daemon.jsondepth import MAX_DEPTH, openers, too_deep
+from daemon.lazy import lazy
 from daemon.model import Finding, finding
 from daemon.sources.journal_history import History
-from daemon.sources.journal_keys import KeyTable, hash_many
 from daemon.sources.journal_parse import (
     DEEP,
     FAST_ERRORS,
     INVALID,
     NON_FINITE,
+    PLAIN,
     Corrupt,
     Parser,
     raw_number,
 )
-from daemon.sources.journal_sums import PLAIN, Sums
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from daemon.sources.journal_keys import KeyTable
+    from daemon.sources.journal_sums import Sums
+else:  # numpy is imported with the first bytes to replay (not for an empty journal)
+    np = lazy("numpy")
 
 EXACT = decimal.Context(prec=60, Emax=999_999, Emin=-999_999, traps=[
     decimal.InvalidOperation, decimal.Overflow, decimal.Inexact, decimal.DivisionByZero])
@@ -53,9 +60,9 @@ class Book:
         self.request_type, self.decision_types = request_type, frozenset(decision_types)
         self.approval_types = self.decision_types | {request_type}
         self._balances: dict[Any, Any] = {}
-        self.sums = Sums()  # clean batches' deltas not yet folded into the balances
+        self._sums: Sums | None = None  # clean batches' deltas not yet folded (on first use)
         self._wide: bool | None = False  # a balance too wide for `sums` (None: not known)
-        self.keys = KeyTable()
+        self._table: KeyTable | None = None  # made on first use (numpy)
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.last_seq: int | None = None
         self.requested: set[Any] = set()
@@ -74,12 +81,41 @@ class Book:
 
     @balances.setter
     def balances(self, value: dict[Any, Any]) -> None:
-        self.sums.clear()
+        if self._sums is not None:
+            self._sums.clear()
         self._balances, self._wide = value, None
 
+    @property
+    def sums(self) -> Sums:
+        if self._sums is None:
+            from daemon.sources.journal_sums import Sums
+            self._sums = Sums()
+        return self._sums
+
+    @property
+    def keys(self) -> KeyTable:
+        """The idempotency keys seen (64-bit hashes)."""
+        if self._table is None:
+            from daemon.sources.journal_keys import KeyTable
+            self._table = KeyTable()
+        return self._table
+
+    @keys.setter
+    def keys(self, table: KeyTable) -> None:
+        self._table = table
+
+    @property
+    def key_count(self) -> int:
+        return 0 if self._table is None else self._table.count
+
+    def keys_bytes(self) -> int:
+        """Memory of the key table (levels and filter)."""
+        table = self._table
+        return 0 if table is None else table.nbytes + table.filter.bits.nbytes
+
     def _fold(self) -> None:
-        if self.sums.pending:
-            self.sums.fold(self._balances, EXACT)
+        if self._sums is not None and self._sums.pending:
+            self._sums.fold(self._balances, EXACT)
             self._wide = None
 
     def emit(self, code: str, line: int, offset: int, message: str, **evidence: Any) -> None:
@@ -408,6 +444,11 @@ class Book:
             for acc, d in self.history.changes_after(events):
                 out[acc] = out[acc] - d
         return out
+
+
+def hash_many(raws: list[bytes]) -> np.ndarray:
+    from daemon.sources.journal_keys import hash_many
+    return hash_many(raws)
 
 
 _GET_A, _GET_D, _GET_K, _GET_C, _GET_T = (attrgetter(r) for r in "adkct")

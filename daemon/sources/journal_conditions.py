@@ -58,7 +58,7 @@ def mismatch(inc: Book, rep: Book, rel: str, offset: int) -> Finding | None:
                 if inc.counts[name] != rep.counts[name]}
     accounts = sorted({str(a) for a in set(inc.balances) | set(rep.balances)
                        if inc.balances.get(a, 0) != rep.balances.get(a, 0)})
-    if not counters and not accounts and inc.keys.count == rep.keys.count:
+    if not counters and not accounts and inc.key_count == rep.key_count:
         return None
     sample = {a: [str(_get(inc, a)), str(_get(rep, a))] for a in accounts[:20]}
     return finding("journal.replay_mismatch", rel,
@@ -66,7 +66,7 @@ def mismatch(inc: Book, rep: Book, rel: str, offset: int) -> Finding | None:
                    f"{len(accounts)} accounts, {len(counters)} counters",
                    {"offset": offset, "counters": counters, "accounts": sample,
                     "accounts_differing": len(accounts),
-                    "keys": [inc.keys.count, rep.keys.count]})
+                    "keys": [inc.key_count, rep.key_count]})
 
 
 def _get(book: Book, account: str) -> Any:

@@ -19,6 +19,7 @@ from msgspec import UNSET, Raw
 
 from daemon.jsondepth import MAX_DEPTH, too_deep
 
+PLAIN = b"0123456789-.,"  # the only bytes of comma-joined JSON numbers without exponents
 ROLES = ("a", "d", "k", "c", "t", "s", "r")  # account delta key correlation type sequence request
 # RecursionError: a safety net only; lines nested deeper than jsondepth.MAX_DEPTH never reach
 # a decoder (the book refuses them first), so no decoder recurses near the interpreter's limit.

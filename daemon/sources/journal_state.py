@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 
 from daemon.sources.journal_book import COUNTERS, Book
-from daemon.sources.journal_keys import KeyTable
 from daemon.sources.journal_scan import Position
 
 VERSION = 2  # 2: a new key hash (journal_keys); a version-1 state is discarded, re-read
@@ -56,6 +55,8 @@ def _fill(book: Book, h: dict[str, Any], keys: bytes) -> None:
     book.requested = {_key(r) for r in h["requested"]}
     book.decided = {_key(r): int(line) for r, line in h["decided"]}
     book.history.load(h["history"], book.counts["events"])
+    from daemon.sources.journal_keys import KeyTable
+
     book.keys = KeyTable.from_bytes(keys)
 
 

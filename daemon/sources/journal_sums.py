@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-PLAIN = b"0123456789-.,"  # the only bytes of comma-joined JSON numbers without exponents
+from daemon.sources.journal_parse import PLAIN
+
 MAX_CHARS = 18  # so at most 18 digits: below 10**18 < 2**63
 _POW = np.array([10**i for i in range(MAX_CHARS + 1)], dtype=np.int64)
 _POWF = _POW.astype(np.float64)  # exact: 10**18 = 2**18 * 5**18 and 5**18 < 2**53
