@@ -59,11 +59,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from daemon.app import Daemon
     from daemon.folders import require_writable
     from daemon.logsetup import configure, get_logger
+    from daemon.window.store import resume_scale
 
     cfg = _load(args)
     _require_root(cfg, "--root" if args.root else "system.root")
     require_writable(cfg.source, {"daemon.runtime_dir": cfg.runtime_dir,
                                   "daemon.log_dir": cfg.log_dir})
+    resume_scale(cfg.runtime_dir, cfg.window.time_scale,  # the window owns its scale (78)
+                 "time_scale" in cfg.window.model_fields_set, cfg.source, args.new_window)
     done = _completed_window(cfg, args)
     if done is not None:
         return done

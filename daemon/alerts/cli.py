@@ -12,6 +12,7 @@ from daemon.alerts.state import Silence
 from daemon.channels.base import one_line
 from daemon.clock import iso
 from daemon.config import Config
+from daemon.window.store import window_scale
 
 
 def _db(cfg: Config):
@@ -19,7 +20,8 @@ def _db(cfg: Config):
 
 
 def _real(cfg: Config, nominal_s: float) -> float:
-    return nominal_s / cfg.window.time_scale
+    """Nominal seconds at the running window's time scale (the window owns it)."""
+    return nominal_s / window_scale(cfg.runtime_dir, cfg.window.time_scale)
 
 
 def ack(cfg: Config, fingerprint: str, for_s: float | None, reason: str, now: float) -> int:

@@ -33,7 +33,8 @@ class WindowRunner:
     def __init__(self, runtime_dir: Path, clock: Clock, duration_s: float, time_scale: float,
                  spot_check_every_s: float, stop_on_red: bool = False,
                  thresholds: Thresholds | None = None,
-                 cadences: dict[str, float] | None = None, cfg: Any = None) -> None:
+                 cadences: dict[str, float] | None = None, cfg: Any = None,
+                 scale_given: bool = True) -> None:
         self.runtime_dir = Path(runtime_dir)
         self.clock = clock
         self.store = WindowStore(self.runtime_dir, clock)
@@ -43,6 +44,7 @@ class WindowRunner:
         self.thresholds = thresholds or Thresholds()
         self.cadences = dict(cadences or {})
         self.cfg = cfg  # the loaded Config (for the limits floored at the window's scale)
+        self.scale_given = scale_given  # False: the config did not say; a window keeps its own
         self.window: Window | None = None
         self.series: Series | None = None
         self.last_verdict: Verdict | None = None
@@ -54,11 +56,21 @@ class WindowRunner:
         cadences = {k: float(getattr(cfg.schedule, k)) for k in ("health", "position",
                                                                 "integrity")}
         return cls(runtime_dir, clock, w.duration, w.time_scale, w.spot_check_every,
-                   w.stop_on_red, Thresholds.from_config(cfg.thresholds), cadences, cfg)
+                   w.stop_on_red, Thresholds.from_config(cfg.thresholds), cadences, cfg,
+                   scale_given="time_scale" in w.model_fields_set)
 
     def start(self, new: bool = False) -> Window:
-        """Open (or resume) the window and its series; count checks missed while down."""
-        window = self.window = self.store.open(self.duration_s, self.time_scale, new=new)
+        """Open (or resume) the window and its series; count checks missed while down.
+
+        The window owns the time scale: a resumed window keeps its own (another scale given
+        explicitly is refused with TimeScaleError), a new one takes the given scale (or the
+        clock's, when none was given), and the clock is set to it — so cadences, deadlines,
+        the alert policy and reports all run at the window's scale."""
+        scale = self.time_scale if self.scale_given else self.clock.scale
+        window = self.window = self.store.open(self.duration_s, scale, new=new,
+                                               scale_given=self.scale_given,
+                                               source=getattr(self.cfg, "source", "<defaults>"))
+        self.clock.scale = window.time_scale
         window.host.host = window.host.host or socket.gethostname()
         self._note_clamped(window)
         if window.last_gap is not None:

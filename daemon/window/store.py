@@ -13,7 +13,8 @@ import orjson
 import structlog
 
 from daemon import atomic
-from daemon.clock import Clock
+from daemon.clock import Clock, SystemClock
+from daemon.errors import ConfigError
 from daemon.window.state import Window, WindowStateError, new_id
 
 log = structlog.get_logger(__name__)
@@ -34,11 +35,17 @@ class WindowStore:
     def folder(self, window_id: str) -> Path:
         return self.windows_dir / _safe_id(window_id)
 
-    def open(self, duration_s: float, time_scale: float, new: bool = False) -> Window:
-        """The window to run now: the resumed current one, or a new one."""
+    def open(self, duration_s: float, time_scale: float, new: bool = False,
+             scale_given: bool = False, source: str = "<defaults>") -> Window:
+        """The window to run now: the resumed current one, or a new one.
+
+        A resumed window keeps the scale it was opened with (SPEC §4); a scale given
+        explicitly (`--time-scale`, or written in the config) that differs is refused with
+        `TimeScaleError` (exit 78) before anything is written."""
         now = self.clock.time()
         current = None if new else self.current()
         if current is not None and current.phase == "running":
+            check_scale(current, time_scale, scale_given, source)
             return self._resume(current, now)
         return self._create(now, duration_s, time_scale)
 
@@ -91,6 +98,37 @@ class WindowStore:
         log.info("window.started", window_id=window.id, duration_s=duration_s,
                  time_scale=time_scale)
         return window
+
+
+class TimeScaleError(ConfigError):
+    """`--time-scale` (or the config's) differs from the scale the running window owns."""
+
+
+def check_scale(window: Window, time_scale: float, given: bool, source: str) -> None:
+    """Refuse resuming `window` at another explicitly given scale."""
+    if given and abs(window.time_scale - time_scale) > 1e-9 * window.time_scale:
+        raise TimeScaleError(
+            source, "window.time_scale",
+            f"window {window.id} was opened at time scale {window.time_scale:g} and keeps it; "
+            f"time scale {time_scale:g} refused (add --new-window to start a new window at "
+            f"{time_scale:g}, or drop --time-scale to resume at {window.time_scale:g})")
+
+
+def resume_scale(runtime_dir: Path, time_scale: float, given: bool, source: str,
+                 new: bool = False) -> float:
+    """The scale `burnin run` will run at: the running window's (refusing another given
+    one), else `time_scale`. For the command line, before anything is written."""
+    current = None if new else WindowStore(runtime_dir, SystemClock()).current()
+    if current is None or current.phase != "running":
+        return time_scale
+    check_scale(current, time_scale, given, source)
+    return current.time_scale
+
+
+def window_scale(runtime_dir: Path, default: float) -> float:
+    """The time scale of the current window (`ack --for`, `silence --for`), else `default`."""
+    current = WindowStore(runtime_dir, SystemClock()).current()
+    return current.time_scale if current is not None else default
 
 
 def _safe_id(window_id: str) -> str:
