@@ -65,17 +65,20 @@ class HostLoad:
         for name in (["any"] if saturated else []) + list(saturated):
             self.saturated_s[name] = self.saturated_s.get(name, 0.0) + span
 
-    def share(self, name: str = "any") -> float | None:
-        """Share (0..1) of the observed time `name` was saturated; None before any look."""
-        if self.observed_s <= 0:
+    def share(self, span_s: float, name: str = "any") -> float | None:
+        """Share (0..1) of `span_s` real seconds (the window's length) `name` was saturated;
+        None before any look. Against the whole window, so that an interim verdict only
+        grows: a busy first minute is not "100 % of the window"."""
+        if self.observed_s <= 0 or span_s <= 0:
             return None
-        return min(1.0, self.saturated_s.get(name, 0.0) / self.observed_s)
+        return min(1.0, self.saturated_s.get(name, 0.0) / span_s)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, span_s: float) -> dict[str, Any]:
         return {"host": self.host, "observed_s": round(self.observed_s, 3),
-                "saturated_share": _round(self.share()),
-                "saturated_by": {k: _round(self.share(k)) for k in sorted(self.saturated_s)
-                                 if k != "any"}}
+                "saturated_s": round(self.saturated_s.get("any", 0.0), 3),
+                "saturated_share": _round(self.share(span_s)),
+                "saturated_by": {k: _round(self.share(span_s, k))
+                                 for k in sorted(self.saturated_s) if k != "any"}}
 
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "observed_s": self.observed_s,
@@ -192,7 +195,7 @@ class Window:
             "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
             "time_scale": self.time_scale, "phase": self.phase,
             "coverage": round(self.coverage(now), 6),
-            "clamped": list(self.clamped), "host_load": self.host.summary(),
+            "clamped": list(self.clamped), "host_load": self.host.summary(self.duration_s / self.time_scale),
         }
 
     def to_dict(self) -> dict[str, Any]:

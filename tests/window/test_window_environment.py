@@ -75,7 +75,16 @@ def test_host_load_survives_save_and_load():
     """The counts are persisted with the window (a restart keeps the share)."""
     host = HostLoad(observed_s=10.0, saturated_s={"any": 2.0, "cpu": 2.0}, host="box")
     again = HostLoad.from_dict(orjson.loads(orjson.dumps(host.to_dict())))
-    assert (again.observed_s, again.saturated_s, again.share()) == (10.0, host.saturated_s, 0.2)
+    assert (again.observed_s, again.saturated_s, again.share(10.0)) == (10.0, host.saturated_s,
+                                                                         0.2)
+
+
+def test_share_is_of_the_whole_window():
+    """A busy first minute of a 72 h window is a small share, not 100 % (interim verdicts)."""
+    host = HostLoad()
+    host.add(0.0, ["cpu"], 60.0)
+    host.add(1.0, ["cpu"], 60.0)
+    assert host.share(300.0) == pytest.approx(1 / 300)
 
 
 @pytest.mark.parametrize(("cpu", "mem", "disks", "expected"), [
