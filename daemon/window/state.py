@@ -195,7 +195,8 @@ class Window:
             "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
             "time_scale": self.time_scale, "phase": self.phase,
             "coverage": round(self.coverage(now), 6),
-            "clamped": list(self.clamped), "host_load": self.host.summary(self.duration_s / self.time_scale),
+            "clamped": list(self.clamped),
+            "host_load": self.host.summary(self.duration_s / self.time_scale),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -229,11 +230,15 @@ def _from_dict(doc: object) -> Window:
         restarts=int(doc["restarts"]), spots_written=int(doc["spots_written"]),
         finished_at=None if doc["finished_at"] is None else _num(doc["finished_at"]),
         verdict=doc["verdict"], host=HostLoad.from_dict(doc.get("host")),
-        clamped=[c for c in doc.get("clamped", []) if isinstance(c, dict)],
+        clamped=[c for c in _list(doc.get("clamped")) if isinstance(c, dict)],
     )
     if win.phase not in PHASES or win.time_scale <= 0 or win.duration_s <= 0:
         raise ValueError(f"bad phase, scale or duration in {win.id}")
     return win
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _num(value: object) -> float:
