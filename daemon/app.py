@@ -41,20 +41,58 @@ RUNTIME_OK_S = 10.0  # real seconds without a failed runtime write before it is 
 RESTART_ONLY = ("window", "daemon", "metrics")  # config tables a reload cannot change
 
 
-class Session:
-    """One configuration's worth of running: rules, scheduler, engine."""
+class RuleSet:
+    """The rules of one config and the shared sources they read. A reload that leaves every
+    table but `[alerts]` unchanged keeps them (with what they have scanned and sampled)."""
 
-    def __init__(self, daemon: Daemon, cfg: Config) -> None:
-        self.d, self.cfg = daemon, cfg
+    def __init__(self, cfg: Config, clock: Clock, log: Any, window_id: str) -> None:
+        self.cfg, self.log = cfg, log
         self.hub = SourceHub()
-        self.env = Env(cfg=cfg, clock=daemon.clock, sources=self.hub, log=daemon.log,
-                       state_dir=cfg.runtime_dir / "state", window_id=daemon.window.id)
+        self.env = Env(cfg=cfg, clock=clock, sources=self.hub, log=log,
+                       state_dir=cfg.runtime_dir / "state", window_id=window_id)
         self.hub.bind(self.env)
         self.selfmon = self.hub.get("selfmon")
         self.rules: dict[str, list[Rule]] = {
             c: [cls(self.env) for cls in rules_for(c, cfg.checks.disabled)] for c in CHECKS}
-        self.engine = AlertEngine(cfg, daemon.clock, daemon.log, window_id=daemon.window.id,
-                                  host=cfg.system.host or socket.gethostname())
+
+    def fits(self, cfg: Config, window_id: str) -> bool:
+        """Whether these rules can serve `cfg` in window `window_id` unchanged."""
+        keep = set(Config.model_fields) - {"alerts"}
+        return window_id == self.env.window_id and \
+            self.cfg.model_dump(include=keep) == cfg.model_dump(include=keep)
+
+    def adopt(self, cfg: Config) -> None:
+        self.cfg = self.env.cfg = cfg
+
+    def all(self) -> list[Rule]:
+        return [r for rules in self.rules.values() for r in rules]
+
+    def save(self) -> None:
+        for rule in self.all():
+            try:
+                rule.save()
+            except Exception as exc:
+                self.log.error("rule_save_failed", rule=rule.name, error=repr(exc))
+
+    def close(self) -> None:
+        for rule in self.all():
+            for action in (rule.save, rule.close):
+                try:
+                    action()
+                except Exception as exc:
+                    self.log.error("rule_close_failed", rule=rule.name, error=repr(exc))
+        self.hub.close()
+
+
+class Session:
+    """One configuration's worth of running: a scheduler around the rules, feeding the
+    daemon's one alert engine (which a reload does not rebuild)."""
+
+    def __init__(self, daemon: Daemon, cfg: Config, ruleset: RuleSet) -> None:
+        self.d, self.cfg = daemon, cfg
+        self.ruleset = ruleset
+        self.rules, self.selfmon = ruleset.rules, ruleset.selfmon
+        self.engine = daemon.engine
         self.wake = {c: anyio.Event() for c in CHECKS}
         self.cadences = Cadences(daemon.clock, self._fire, daemon.log)
 
@@ -92,7 +130,7 @@ class Session:
     async def serve_rule(self, rule: Rule) -> None:
         """Run a rule's continuous watch; restart it (with a pause) if it dies."""
         async def emit(found: list[Finding]) -> None:
-            await self.engine.observe(rule.name, found, self.d.clock.time())
+            await self.engine.observe(rule.name, found, self.d.clock.time(), rule.judging)
             self.d.dirty = True
 
         while True:
@@ -109,16 +147,7 @@ class Session:
                 await self.d.clock.sleep(5.0)
 
     def all_rules(self) -> list[Rule]:
-        return [r for rules in self.rules.values() for r in rules]
-
-    def close(self) -> None:
-        for rule in self.all_rules():
-            for action in (rule.save, rule.close):
-                try:
-                    action()
-                except Exception as exc:
-                    self.d.log.error("rule_close_failed", rule=rule.name, error=repr(exc))
-        self.hub.close()
+        return self.ruleset.all()
 
 
 class Daemon:
@@ -152,6 +181,8 @@ class Daemon:
         self.last_doc: dict[str, Any] = {}
         self.current_verdict = "GREEN"
         self.on_started: Callable[[Daemon], None] | None = None  # the CLI's start line
+        self.engine: AlertEngine | None = None
+        self.ruleset: RuleSet | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -169,6 +200,9 @@ class Daemon:
             if self.on_started is not None:
                 self.on_started(self)
             await self.exporter.start()
+            self.engine = AlertEngine(self.cfg, self.clock, self.log, window_id=self.window.id,
+                                      host=self.cfg.system.host or socket.gethostname())
+            await self.engine.start()
             cfg: Config | None = self.cfg
             while cfg is not None:
                 self.cfg = cfg
@@ -176,17 +210,34 @@ class Daemon:
             return self.exit_code
         finally:
             self.notifier.stopping()
+            if self.ruleset is not None:
+                self.ruleset.close()
+            if self.engine is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.engine.aclose()
             if hasattr(self, "runner"):
                 self.runner.close()
             await self.exporter.aclose()
             self.notifier.close()
             self.lock.release()
 
+    def _rules_for(self, cfg: Config) -> RuleSet:
+        """The running rules if they fit `cfg` (an unchanged reload), else new ones."""
+        if self.ruleset is not None and self.ruleset.fits(cfg, self.window.id):
+            self.ruleset.adopt(cfg)
+            return self.ruleset
+        if self.ruleset is not None:
+            self.ruleset.close()
+        self.ruleset = None
+        self.ruleset = RuleSet(cfg, self.clock, self.log, self.window.id)
+        return self.ruleset
+
     async def _session(self, cfg: Config) -> Config | None:
         """Run until stop (None) or reload (the new config)."""
-        session = Session(self, cfg)
+        assert self.engine is not None
+        await self.engine.configure(cfg)
+        session = Session(self, cfg, self._rules_for(cfg))
         self.session = session
-        await session.engine.start()
         outcome: Config | None = None
         try:
             async with anyio.create_task_group() as tg:
@@ -195,9 +246,7 @@ class Daemon:
                 tg.cancel_scope.cancel()
         finally:
             session.cadences.shutdown()
-            with anyio.CancelScope(shield=True):
-                await session.engine.aclose()
-            session.close()
+            session.ruleset.save()
             self._write_status(final=self._phase())
         return outcome
 
@@ -304,12 +353,13 @@ class Daemon:
 
     async def run_one(self, session: Session, check: str) -> None:
         state = self.checks[check]
-        outcome = await run_check(check, session.rules[check], self.clock,
-                                  session.timeout(check), self.log)
-        await self._save_rules(session.rules[check])
-        for result in outcome.results:
+        rules = session.rules[check]
+        outcome = await run_check(check, rules, self.clock, session.timeout(check), self.log)
+        await self._save_rules(rules)
+        for rule, result in zip(rules, outcome.results, strict=True):
             if result.findings is not None:
-                await session.engine.observe(result.rule, result.findings, outcome.started)
+                await session.engine.observe(result.rule, result.findings, outcome.started,
+                                             rule.judging)
         missed, coalesced = session.cadences.take_missed(check)
         extra = outcome.overruns + ([overrun(check, "scheduler", f"missed {missed} slot(s)",
                                              outcome.started)] if missed else [])

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
-
 from daemon.alerts import store
 from daemon.alerts.state import Silence
 from daemon.channels.base import one_line
@@ -28,15 +26,12 @@ def ack(cfg: Config, fingerprint: str, for_s: float | None, reason: str, now: fl
     """Acknowledge an open alert: its repeats stop until `for_s` passes or it resolves."""
     db = _db(cfg)
     try:
-        row = db.execute("SELECT data FROM alerts WHERE fp = ?", (fingerprint,)).fetchone()
-        data = orjson.loads(row[0]) if row else None
+        data = store.load_alert(db, fingerprint)
         if data is None or data["status"] != "firing" or data["kind"] != "condition":
             print(f"unknown fingerprint {one_line(fingerprint, 80)} (no open alert)")
             return 1
         until = now + _real(cfg, for_s) if for_s is not None else None
-        with store.transaction(db):
-            db.execute("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?)",
-                       (fingerprint, until, reason, now))
+        store.put_ack(db, fingerprint, until, reason, now)
         print(f"acknowledged {fingerprint} {data['code']} {one_line(data['subject'], 120)} "
               f"until {iso(until) if until else 'resolved'}")
         return 0
@@ -54,9 +49,7 @@ def silence_add(cfg: Config, code: str | None, subject: str | None, for_s: float
                   now + _real(cfg, for_s), reason, now)
     db = _db(cfg)
     try:
-        with store.transaction(db):
-            db.execute("INSERT INTO silences VALUES (?, ?, ?, ?, ?, ?)",
-                       (sil.id, sil.code, sil.subject, sil.until, sil.reason, sil.created))
+        store.add_silence(db, sil)
     finally:
         db.close()
     print(sil.id)
@@ -80,8 +73,7 @@ def silence_list(cfg: Config, now: float) -> int:
 def silence_remove(cfg: Config, silence_id: str) -> int:
     db = _db(cfg)
     try:
-        with store.transaction(db):
-            gone = db.execute("DELETE FROM silences WHERE id = ?", (silence_id,)).rowcount
+        gone = store.remove_silence(db, silence_id)
     finally:
         db.close()
     print(f"removed {silence_id}" if gone else f"no silence {one_line(silence_id, 80)}")

@@ -12,22 +12,23 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import orjson
 
 from daemon.alerts import decide, router, store
 from daemon.alerts.deadman import Deadman
-from daemon.alerts.state import AlertState, Policy, record
+from daemon.alerts.retry import FAILING_AFTER
+from daemon.alerts.state import AlertState, Policy, digest, fingerprint, record
 from daemon.alerts.worker import Worker
 from daemon.channels.base import Channel
 from daemon.channels.build import build, http_client
 from daemon.channels.verdict import VerdictMessage
 from daemon.clock import Clock, iso, real
 from daemon.config import Config
-from daemon.model import Finding, Severity, finding
+from daemon.model import Finding, Kind, Severity, finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,10 @@ class Batch:
     episodes: dict[tuple[str, float], dict]
     held: list[router.Held] | None  # None: the waiting groups did not change
     outgoing: list[tuple[str, str, dict]]  # (message id, channel, payload)
+    digests: set[tuple[str, str]]  # events notified by this batch
 
 
+Judging = Callable[[str, str], bool]  # (code, subject) -> could the rule judge it now?
 DELIVERY_RULE = "alerts.delivery"
 ENDPOINT_RULE = "alerts.endpoints"
 
@@ -61,6 +64,7 @@ class AlertEngine:
         self.tasks: list[asyncio.Task] = []
         self.health: dict[str, str] = {}
         self.acks_applied: dict[str, float] = {}
+        self.digests: set[tuple[str, str]] = set()
         self.db: Any = None
         self.client: Any = None
         self.deadman: Deadman | None = None
@@ -68,13 +72,36 @@ class AlertEngine:
     # lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Load everything the engine remembers (alert states, waiting groups, silences,
+        applied acks, notified events, channel health) and start the channels."""
         self.db = store.open_db(self.cfg.runtime_dir / "alerts.sqlite3", self.log)
         self.states = store.load_states(self.db)
-        self.held = self._load_held()
+        self.held = [router.Held(c, d, r) for c, d, r in store.load_held(self.db)]
         self.silences = store.load_silences(self.db)
-        self.episodes = {(e["fingerprint"], e["_t"]): e
-                         for e in store.load_episodes(self.db, self.window_id)}
+        self.acks_applied = store.load_acks_applied(self.db)
+        self._load_window()
+        self.health = {s.subject: "failing" for s in self.states.values()
+                       if s.open and s.rule == DELIVERY_RULE}
         self.client = http_client()
+        self._start_channels()
+
+    async def configure(self, cfg: Config) -> None:
+        """A reload: the new config's channels around the same state (nothing is reloaded
+        from disk, nothing resolves). Unchanged alert settings keep the running workers."""
+        same = cfg.alerts == self.cfg.alerts and cfg.system == self.cfg.system
+        self.cfg = cfg
+        self.group_wait_s = real(self.clock, cfg.alerts.group_wait)
+        if same or self.db is None:
+            return
+        await self._stop_channels()
+        self._start_channels()
+        gone = [name for name in self.health if name not in self.channels]
+        for name in gone:
+            del self.health[name]
+        if gone:
+            self._health_changed(self.clock.time())
+
+    def _start_channels(self) -> None:
         disabled = store.disabled_channels(self.db)
         for ch in build(self.cfg, self.clock, self.client):
             self.channels[ch.name] = ch
@@ -89,33 +116,53 @@ class AlertEngine:
         a = self.cfg.alerts
         w = Worker(ch, self.db, self.clock, self.log, (a.retry_base, a.retry_max),
                    self._on_health)
+        if self.health.get(ch.name) == "failing":
+            w.failures = FAILING_AFTER  # its next delivery reports the channel healthy again
         self.workers[ch.name] = w
         self.tasks.append(asyncio.get_running_loop().create_task(w.run(), name=ch.name))
 
-    async def aclose(self, timeout_s: float = 3.0) -> None:
-        """Stop the workers; a message being sent stays pending and goes out at next start."""
+    async def _stop_channels(self, timeout_s: float = 3.0) -> None:
+        """Stop the workers; a message being sent stays pending and goes out later."""
         for worker in self.workers.values():
             worker.stop()
         for task in self.tasks:
             task.cancel()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=timeout_s)
+        for ch in self.channels.values():
+            with contextlib.suppress(Exception):
+                await ch.aclose()
         if self.deadman is not None:
             await self.deadman.aclose()
+        self.tasks, self.workers, self.channels, self.deadman = [], {}, {}, None
+
+    async def aclose(self, timeout_s: float = 3.0) -> None:
+        """Stop the workers; a message being sent stays pending and goes out at next start."""
+        await self._stop_channels(timeout_s)
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.aclose()
         if self.db is not None:
             self.db.close()
             self.db = None
-        self.tasks = []
 
     # the supervisor's calls ------------------------------------------------------------------
 
-    async def observe(self, rule: str, findings: list[Finding], now: float) -> None:
-        states, notices = decide.observe(self.states, rule, findings, now, self.policy,
-                                         self.silences)
-        self._commit(states, notices, now)
+    async def observe(self, rule: str, findings: list[Finding], now: float,
+                      judging: Judging | None = None) -> None:
+        """One look of `rule`. Conditions it owns and did not report resolve, except those
+        `judging(code, subject)` says the rule could not judge yet (a rule that has just
+        started and has not gathered its samples or scanned its folders has not looked).
+        An event already notified in this window is not notified again."""
+        seen = {fingerprint(f.code, f.subject) for f in findings}
+        kept = {fp: st for fp, st in self.states.items()
+                if judging is not None and st.rule == rule and fp not in seen
+                and st.kind is Kind.CONDITION and not judging(st.code, st.subject)}
+        fresh = [f for f in findings if f.kind is not Kind.EVENT
+                 or (fingerprint(f.code, f.subject), digest(f)) not in self.digests]
+        prev = {fp: st for fp, st in self.states.items() if fp not in kept}
+        states, notices = decide.observe(prev, rule, fresh, now, self.policy, self.silences)
+        self._commit(states | kept, notices, now)
 
     async def tick(self, now: float) -> None:
         self._reload(now)
@@ -124,14 +171,18 @@ class AlertEngine:
         if self.deadman is not None:
             self.deadman.maybe_ping(now)
 
+    def _load_window(self) -> None:
+        self.episodes = {(e["fingerprint"], e["_t"]): e
+                         for e in store.load_episodes(self.db, self.window_id)}
+        self.digests = store.load_digests(self.db, self.window_id)
+
     def set_window(self, window_id: str) -> None:
         """A new window: alerts still firing are carried into its history."""
         self.window_id = window_id
-        self.episodes = {}
+        self.episodes, self.digests = {}, set()
         if self.db is None:
             return
-        self.episodes = {(e["fingerprint"], e["_t"]): e
-                         for e in store.load_episodes(self.db, window_id)}
+        self._load_window()
         carried = self._episodes([s for s in self.states.values() if s.open])
         with store.transaction(self.db):
             self._save_episodes(carried)
@@ -194,8 +245,11 @@ class AlertEngine:
         groups, rest = router.flush(held, now)
         if not (changed or removed or records or groups):
             return
+        events = {(n.state.fp, n.state.digests[-1]) for n in notices
+                  if n.state.kind is Kind.EVENT and n.state.digests}
         batch = Batch(changed, removed, self._episodes(changed),
-                      rest if (records or groups) else None, self._messages(groups, now))
+                      rest if (records or groups) else None, self._messages(groups, now),
+                      events - self.digests)
         try:
             self._write(batch, now)
         except sqlite3.Error as exc:
@@ -203,6 +257,7 @@ class AlertEngine:
             return
         self.states, self.held = states, rest
         self.episodes.update(batch.episodes)
+        self.digests |= batch.digests
         self._log(notices)
         self._wake({name for _, name, _ in batch.outgoing})
 
@@ -212,7 +267,8 @@ class AlertEngine:
             store.save_states(self.db, batch.changed, batch.removed)
             self._save_episodes(batch.episodes)
             if batch.held is not None:
-                self._save_held(batch.held)
+                store.save_held(self.db, [(h.code, h.due, h.record) for h in batch.held])
+            store.save_digests(self.db, self.window_id, batch.digests)
             for msg_id, name, payload in batch.outgoing:
                 store.enqueue(self.db, msg_id, name, payload, now)
 
@@ -250,40 +306,38 @@ class AlertEngine:
         for (fp, first_seen), ep in episodes.items():
             store.save_episode(self.db, self.window_id, fp, first_seen, ep)
 
-    def _save_held(self, held: list[router.Held]) -> None:
-        self.db.execute("DELETE FROM held")
-        self.db.executemany("INSERT INTO held (code, due, data) VALUES (?, ?, ?)",
-                            [(h.code, h.due, store.dumps(h.record)) for h in held])
-
-    def _load_held(self) -> list[router.Held]:
-        rows = self.db.execute("SELECT code, due, data FROM held ORDER BY id").fetchall()
-        return [router.Held(c, d, orjson.loads(b)) for c, d, b in rows]
-
     def _reload(self, now: float) -> None:
-        """Acks and silences written by the CLI while the daemon runs."""
+        """Acks and silences written by the CLI while the daemon runs; an ack applies once
+        (remembered on disk, so a restart does not apply it again)."""
         self.silences = store.load_silences(self.db)
-        acks = self.db.execute("SELECT fp, until, at FROM acks").fetchall()
-        states = dict(self.states)
-        for fp, until, at in acks:
+        states, applied = dict(self.states), {}
+        for fp, until, at in store.ack_rows(self.db):
             st = states.get(fp)
             fresh = at > self.acks_applied.get(fp, float("-inf"))
             if st is not None and st.open and at >= st.first_seen and fresh:
                 states[fp] = decide.ack(st, until)
-                self.acks_applied[fp] = at
-        if states != self.states:
-            self._commit(states, [], now)
+                applied[fp] = at
+        if not applied:
+            return
+        self._commit(states, [], now)
+        if self.states is states or self.states == states:
+            with store.transaction(self.db):
+                store.save_acks_applied(self.db, applied)
+            self.acks_applied.update(applied)
 
     def _on_health(self, channel: str, status: str, detail: str) -> None:
         self.health[channel] = status
-        now = self.clock.time()
+        if status == "gone":
+            self.workers.pop(channel, None)
+        self._health_changed(self.clock.time())
+
+    def _health_changed(self, now: float) -> None:
         failing = [finding("daemon.delivery_failing", name, f"channel {name} failed its last "
                            "3 delivery attempts", {"channel": name})
                    for name, st in self.health.items() if st == "failing"]
         gone = [finding("daemon.endpoint_disabled", name, f"channel {name} answered 410 Gone "
                         "and is disabled", {"channel": name})
                 for name, st in self.health.items() if st == "gone"]
-        if status == "gone":
-            self.workers.pop(channel, None)
         s1, n1 = decide.observe(self.states, DELIVERY_RULE, failing, now, self.policy,
                                 self.silences)
         s2, n2 = decide.observe(s1, ENDPOINT_RULE, gone, now, self.policy, self.silences)

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS acks (fp TEXT PRIMARY KEY, until REAL, reason TEXT, a
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, code TEXT, subject TEXT,
     until REAL, reason TEXT, created REAL);
 CREATE TABLE IF NOT EXISTS disabled (channel TEXT PRIMARY KEY, reason TEXT, at REAL);
+CREATE TABLE IF NOT EXISTS acks_applied (fp TEXT PRIMARY KEY, at REAL);
+CREATE TABLE IF NOT EXISTS event_digests (window_id TEXT, fp TEXT, digest TEXT,
+    PRIMARY KEY (window_id, fp, digest));
 """
 
 
@@ -204,3 +207,65 @@ def read_episodes(path: Path, window_id: str) -> list[dict[str, Any]]:
         return load_episodes(db, window_id)
     finally:
         db.close()
+
+
+# -- what the engine remembers beyond alert states (survives reload, restart and kill -9) --
+
+
+def load_held(db: sqlite3.Connection) -> list[tuple[str, float, dict[str, Any]]]:
+    rows = db.execute("SELECT code, due, data FROM held ORDER BY id").fetchall()
+    return [(c, d, orjson.loads(b)) for c, d, b in rows]
+
+
+def save_held(db: sqlite3.Connection, held: Iterable[tuple[str, float, Any]]) -> None:
+    db.execute("DELETE FROM held")
+    db.executemany("INSERT INTO held (code, due, data) VALUES (?, ?, ?)",
+                   [(code, due, dumps(rec)) for code, due, rec in held])
+
+
+def ack_rows(db: sqlite3.Connection) -> list[tuple[str, float | None, float]]:
+    """Every ack the CLI wrote: (fingerprint, until, written at)."""
+    return db.execute("SELECT fp, until, at FROM acks").fetchall()
+
+
+def put_ack(db: sqlite3.Connection, fp: str, until: float | None, reason: str,
+            now: float) -> None:
+    with transaction(db):
+        db.execute("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?)", (fp, until, reason, now))
+
+
+def load_acks_applied(db: sqlite3.Connection) -> dict[str, float]:
+    return dict(db.execute("SELECT fp, at FROM acks_applied").fetchall())
+
+
+def save_acks_applied(db: sqlite3.Connection, applied: dict[str, float]) -> None:
+    db.executemany("INSERT OR REPLACE INTO acks_applied VALUES (?, ?)", list(applied.items()))
+
+
+def load_digests(db: sqlite3.Connection, window_id: str) -> set[tuple[str, str]]:
+    """(fingerprint, digest) of every event already notified in `window_id`."""
+    rows = db.execute("SELECT fp, digest FROM event_digests WHERE window_id = ?",
+                      (window_id,)).fetchall()
+    return {(fp, d) for fp, d in rows}
+
+
+def save_digests(db: sqlite3.Connection, window_id: str,
+                 digests: Iterable[tuple[str, str]]) -> None:
+    db.executemany("INSERT OR IGNORE INTO event_digests VALUES (?, ?, ?)",
+                   [(window_id, fp, d) for fp, d in digests])
+
+
+def load_alert(db: sqlite3.Connection, fp: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT data FROM alerts WHERE fp = ?", (fp,)).fetchone()
+    return orjson.loads(row[0]) if row else None
+
+
+def add_silence(db: sqlite3.Connection, sil: Silence) -> None:
+    with transaction(db):
+        db.execute("INSERT INTO silences VALUES (?, ?, ?, ?, ?, ?)",
+                   (sil.id, sil.code, sil.subject, sil.until, sil.reason, sil.created))
+
+
+def remove_silence(db: sqlite3.Connection, silence_id: str) -> bool:
+    with transaction(db):
+        return db.execute("DELETE FROM silences WHERE id = ?", (silence_id,)).rowcount > 0

@@ -7,7 +7,8 @@ task and which pushes findings through `emit` whenever it sees something.
 
 Contract of what a rule returns (from `run` or through `emit`): **every condition it currently
 sees, plus the events that are new since its last report**. A condition the rule raised before
-and does not return now is resolved by the alert engine. A rule that raises keeps its previous
+and does not return now is resolved by the alert engine, unless `judging(code, subject)` says
+the rule could not judge it yet. A rule that raises keeps its previous
 conditions open (a failed look is not a clean look) and becomes a `daemon.check_overrun`.
 
 Rules keep their own state; a rule that must survive restarts stores it under
@@ -73,6 +74,12 @@ class Rule:
     async def serve(self, emit: Emit) -> None:
         """Continuous observation; the default rule has none."""
         return None
+
+    def judging(self, code: str, subject: str) -> bool:
+        """Whether this rule can judge `code`/`subject` now. A rule that has just started
+        (after a reload or a restart) and has not yet scanned its folders or gathered its
+        samples returns False: its silence about a condition then resolves nothing."""
+        return True
 
     def save(self) -> None:
         """Persist state (called at shutdown and after runs); default: nothing to save."""

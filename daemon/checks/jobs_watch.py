@@ -50,6 +50,10 @@ class JobsWatch(Rule):
             tg.start_soon(self.src.watch, self._notify)
             tg.start_soon(self._timers, emit)
 
+    def judging(self, code: str, subject: str) -> bool:
+        """Nothing is judged before the first scan of the folders (the index is empty)."""
+        return bool(self.src.scanned)
+
     def findings(self, now: float) -> list[Finding]:
         """Every condition seen now, plus the events not reported yet."""
         ix, pats = self.src.index, self.src.patterns

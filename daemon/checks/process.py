@@ -167,6 +167,20 @@ class ProcessRule(Rule):
         tick.metric("processes", metrics)
         return out
 
+    def judging(self, code: str, subject: str) -> bool:
+        """CPU and memory conditions need their samples first (after a start or reload)."""
+        track = self.tracks.get(subject)
+        th = self.env.cfg.thresholds
+        if code in ("process.cpu_high", "process.idle_cpu"):
+            cpu = cpu_percent_over(track.samples, th.cpu_samples) if track else None
+            if cpu is None:
+                return False
+            return code == "process.cpu_high" or len(self.idle) == self.idle.maxlen
+        if code == "process.memory_growth":
+            span = real(self.env.clock, th.memory_min_span)
+            return track is not None and rss_slope_mb_min(track.samples, span) is not None
+        return True
+
     def _note_idle(self, idle: bool | None) -> None:
         if idle is not None:
             self.idle.append(idle)
