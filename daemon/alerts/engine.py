@@ -90,6 +90,7 @@ class AlertEngine:
         from disk, nothing resolves). Unchanged alert settings keep the running workers."""
         same = cfg.alerts == self.cfg.alerts and cfg.system == self.cfg.system
         self.cfg = cfg
+        self.policy = Policy.from_config(cfg, self.clock.scale)
         self.group_wait_s = real(self.clock, cfg.alerts.group_wait)
         if same or self.db is None:
             return

@@ -71,11 +71,14 @@ def test_acked_alert_stays_acked_and_firing(burnin: Burnin, hook: Recorder, seed
     fp = hook.alerts("jobs.stale_claim")[0]["fingerprint"]
     burnin.cli("ack", fp, "--reason", "known")
     wait_for(lambda: (a := burnin.open_alert("jobs.stale_claim")) and a["acked"], what="acked")
+    before = hook.notices("jobs.stale_claim")  # (on a slow host it may have escalated first)
+    severity = burnin.open_alert("jobs.stale_claim")["severity"]  # type: ignore[index]
     bounce(burnin, how)
-    time.sleep(2.5)  # 2.5 nominal hours: an unacked HIGH would have escalated and repeated
-    assert hook.notices("jobs.stale_claim") == [("first", "HIGH")]
+    time.sleep(2.5)  # 2.5 nominal hours: an unacked alert would have escalated and repeated
+    assert hook.notices("jobs.stale_claim") == before
+    assert before[0] == ("first", "HIGH") and len(before) <= 2
     alert = burnin.open_alert("jobs.stale_claim")
-    assert alert is not None and alert["acked"] and alert["severity"] == "HIGH"
+    assert alert is not None and alert["acked"] and alert["severity"] == severity
 
 
 @pytest.mark.slow
