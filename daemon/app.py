@@ -399,7 +399,7 @@ class Daemon:
         assert self.runner.last_verdict is not None
         await session.engine.notify_verdict(
             notification(self.window, self.runner.last_verdict, folder))
-        if not await session.engine.drain(10.0):
+        if not await session.engine.drain(self.cfg.window.end_drain):
             self.log.warning("verdict_notification_pending",
                              pending=session.engine.pending())
         self._write_status()

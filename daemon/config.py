@@ -59,6 +59,7 @@ class WindowCfg(Section):
     spot_check_every: Duration = 8 * 3600.0
     stop_on_red: bool = False
     on_end: Literal["exit", "continue"] = "exit"
+    end_drain: Duration = 60.0  # real seconds: pending deliveries' last chance at the end
 
     @field_validator("duration")
     @classmethod
@@ -246,7 +247,7 @@ class DeadmanCfg(Section):
 class AlertsCfg(Section):
     group_wait: Duration = 30.0
     retry_base: Duration = 1.0  # real seconds: first retry delay, doubled per attempt
-    retry_max: Duration = 300.0  # real seconds: longest retry delay
+    retry_max: Duration = 5.0  # real seconds: longest retry delay (a receiver back is found fast)
     email: EmailCfg | None = None
     webhook: list[WebhookCfg] = []
     deadman: DeadmanCfg | None = None

@@ -202,11 +202,17 @@ class AlertEngine:
         self._wake(names)
 
     async def drain(self, timeout_s: float = 10.0) -> bool:
-        """Wait (real time) until every pending message was accepted; False on timeout."""
+        """Retry every channel at once, then wait (real time) until every pending message was
+        accepted; False on timeout, with what stays queued logged per channel."""
+        for worker in self.workers.values():
+            worker.retry_now()
         with anyio.move_on_after(timeout_s):
             while self.pending():
                 await asyncio.sleep(0.02)
             return True
+        for left in (w.queued() for w in self.workers.values()):
+            if left["pending"]:
+                self.log.warning("alert.still_queued", **left)
         return False
 
     # reading ---------------------------------------------------------------------------------
