@@ -110,9 +110,12 @@ def run_check(root: Path, *extra: str) -> tuple[int, dict]:
     return proc.returncode, (json.loads(out) if out.startswith("{") else {})
 
 
-def test_check_healthy_tree_is_green(seed_tree: Path) -> None:
-    """A healthy seed tree: exit 0, verdict GREEN, no findings."""
-    code, doc = run_check(seed_tree)
+def test_check_healthy_tree_is_green(seed_tree: Path, tmp_path: Path) -> None:
+    """A healthy seed tree: exit 0, verdict GREEN, no findings (the host rule is off: this
+    2-core test machine is often busy, and a busy host is not the tree's fault)."""
+    cfg = tmp_path / "no-host.toml"
+    cfg.write_text('[checks]\ndisabled = ["host"]\n')
+    code, doc = run_check(seed_tree, "--config", str(cfg))
     assert (code, doc["verdict"], doc["findings"]) == (0, "GREEN", [])
     assert doc["schema"] == "burnin.check/1"
 
