@@ -27,6 +27,7 @@ from daemon import atomic
 from daemon.checks.base import Env
 from daemon.model import Finding, finding
 from daemon.sources import journal_conditions as cond
+from daemon.sources import journal_split as split
 from daemon.sources import journal_state
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_parse import Fields, Parser
@@ -190,6 +191,8 @@ class JournalSource:
     def _read(self, fh: IO[bytes], *, full: bool) -> int:
         total = os.fstat(fh.fileno()).st_size
         progress = self._progress(total) if full and self.env.progress else None
+        if full and self.env.oneshot and not self.pos.offset and split.usable(self.book, total):
+            split.replay(fh, self.pos, self.book, self._new_book(), total)  # two cores
         tail = scan(fh, self.pos, self.book, progress=progress)
         self._set_marks(fh)
         return tail

@@ -111,7 +111,7 @@ class Book:
     def keys_bytes(self) -> int:
         """Memory of the key table (levels and filter)."""
         table = self._table
-        return 0 if table is None else table.nbytes + table.filter.bits.nbytes
+        return 0 if table is None else table.nbytes + table.filter_bytes()
 
     def _fold(self) -> None:
         if self._sums is not None and self._sums.pending:

@@ -105,12 +105,28 @@ class Filter:
 class KeyTable:
     """Sorted levels of unique uint64 hashes (and a filter in front of them)."""
 
-    __slots__ = ("count", "filter", "levels")
+    __slots__ = ("_filter_of", "count", "levels")
 
     def __init__(self) -> None:
         self.levels: list[np.ndarray] = []
         self.count = 0
-        self.filter = Filter()
+        self._filter_of: Filter | None = Filter()  # None: rebuilt on next use
+
+    @property
+    def filter(self) -> Filter:
+        """The Bloom filter over every level (rebuilt here when it fell behind)."""
+        if self._filter_of is None:
+            bloom = Filter(max(16, (self.count * BITS_PER_KEY).bit_length() + 1))
+            for level in self.levels:
+                bloom.add(level)
+            self._filter_of = bloom
+        return self._filter_of
+
+    def filter_bytes(self) -> int:
+        """Memory of the filter (as built, or as it will be)."""
+        if self._filter_of is not None:
+            return int(self._filter_of.bits.nbytes)
+        return 1 << (max(16, (self.count * BITS_PER_KEY).bit_length() + 1) - 3)
 
     def add_many(self, hashes: list[int] | np.ndarray) -> list[int]:
         """Add a batch; returns the indexes (in `hashes`) of values already seen before them."""
@@ -121,6 +137,18 @@ class KeyTable:
                 self._push(ranked)  # the common case: all new
             return []
         return self._add_with_duplicates(arr)
+
+    def seen_any(self, hashes: np.ndarray) -> bool:
+        """Whether any of these hashes is already in the table (the table is unchanged)."""
+        return self._any_known(np.asarray(hashes, dtype=np.uint64))
+
+    def push_unique(self, ranked: np.ndarray) -> None:
+        """Add sorted hashes that are unique and not in the table (a merged table's level);
+        kept as a level of its own, the filter rebuilt when next needed."""
+        if len(ranked):
+            self.levels.insert(0, ranked)  # a big level goes below the smaller ones
+            self.count += len(ranked)
+            self._filter(ranked)
 
     def _any_known(self, arr: np.ndarray) -> bool:
         if not self.levels:
@@ -166,12 +194,11 @@ class KeyTable:
             self.levels[-1] = np.sort(np.concatenate((self.levels[-1], top)), kind="stable")
 
     def _filter(self, fresh: np.ndarray) -> None:
-        if self.count * BITS_PER_KEY <= 1 << self.filter.log2:
-            self.filter.add(fresh)
-            return
-        self.filter = Filter(max(16, (self.count * BITS_PER_KEY).bit_length() + 1))
-        for level in self.levels:
-            self.filter.add(level)
+        bloom = self._filter_of
+        if bloom is not None and self.count * BITS_PER_KEY <= 1 << bloom.log2:
+            bloom.add(fresh)
+        else:
+            self._filter_of = None  # rebuilt (larger) when next needed
 
     @property
     def nbytes(self) -> int:

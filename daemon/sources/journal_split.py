@@ -1,0 +1,170 @@
+"""A full replay on two cores: the second half is read by a forked child, then merged.
+
+Only for a one-shot `burnin check` of a large journal (the daemon's passes stay in one
+process). The file is cut at a line boundary near its middle. The parent replays the first
+half into the real Book while the child replays the second half into an empty one. When the
+child's half is *clean* — every line an event, no finding of any kind, no approval event, no
+key seen twice within it — and merging loses nothing (no key of the half already seen, exact
+sums), its books are merged: counters added, balances added exactly (in first-appearance
+order), key hashes pushed into the table, the recent history appended, the crc32 combined.
+Otherwise (and whenever the child fails) the parent simply reads the second half itself, so
+the result is always the sequential replay's, finding for finding.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+import pickle
+import sys
+from typing import IO, Any
+
+from daemon.sources.journal_book import COUNTERS, EXACT, Book
+from daemon.sources.journal_scan import Position, scan
+
+MIN_BYTES = 32 << 20  # below this, one process is faster than fork + merge
+CLEAN_ZERO = tuple(c for c in COUNTERS if c not in ("lines", "events", "missing_correlation"))
+
+
+def usable(book: Book, size: int) -> bool:
+    """Whether a replay of `size` bytes from byte 0 may be split."""
+    return (size >= MIN_BYTES and hasattr(os, "fork") and sys.platform == "linux"
+            and "s" not in book.parser.paths)
+
+
+def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int) -> None:
+    """Apply the complete lines of `fh` after `pos` (at 0) up to `size`, on two cores.
+    `fresh` is an empty Book of the same configuration (the child's)."""
+    cut = _cut(fh, size)
+    if cut is None:
+        return
+    import daemon.sources.journal_keys
+    import daemon.sources.journal_sums  # noqa: F401 - loaded once, before the fork
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(rfd)
+        _child(fh.fileno(), cut, size, fresh, wfd)
+    os.close(wfd)
+    try:
+        scan(fh, pos, book, limit=cut)
+        half = _receive(rfd)
+    finally:
+        os.close(rfd)
+        os.waitpid(pid, 0)
+    if half is not None and pos.offset == cut:
+        merge(book, pos, half)
+
+
+def _cut(fh: IO[bytes], size: int) -> int | None:
+    """The offset just after the first newline at or after the middle."""
+    fh.seek(size // 2)
+    data = fh.read(1 << 20)
+    nl = data.find(b"\n")
+    return None if nl < 0 else size // 2 + nl + 1
+
+
+def _child(fd: int, cut: int, size: int, book: Book, wfd: int) -> None:
+    code = 0
+    try:
+        with open(f"/proc/self/fd/{fd}", "rb") as fh:  # an own file offset
+            pos = Position(offset=cut)
+            scan(fh, pos, book, limit=size)
+        payload = pickle.dumps(_half(book, pos, cut) if clean(book) else None, protocol=5)
+        with os.fdopen(wfd, "wb") as out:
+            out.write(payload)
+    except BaseException:
+        code = 1
+    os._exit(code)
+
+
+def _receive(rfd: int) -> dict[str, Any] | None:
+    chunks = []
+    while True:
+        data = os.read(rfd, 1 << 20)
+        if not data:
+            break
+        chunks.append(data)
+    try:
+        half: dict[str, Any] | None = pickle.loads(b"".join(chunks))
+    except Exception:
+        return None
+    return half
+
+
+def clean(book: Book) -> bool:
+    """Whether a half's books can be merged without knowing what came before it."""
+    return (not book.new and not book.dropped and not book.suspects and not book.requested
+            and not book.decided and not book.history.unapplied
+            and not any(book.counts[c] for c in CLEAN_ZERO))
+
+
+def _half(book: Book, pos: Position, cut: int) -> dict[str, Any]:
+    return {"counts": book.counts, "balances": book.balances, "keys": book.keys.to_bytes(),
+            "history": list(book.history.batches), "history_start": book.history.start,
+            "offset": pos.offset, "lines": pos.lines, "crc": pos.crc, "length": pos.offset - cut}
+
+
+def merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
+    """Merge a clean half into `book`/`pos`; False (nothing changed) when it must be re-read."""
+    import numpy as np
+
+    keys = np.frombuffer(half["keys"], dtype=np.uint64)  # sorted, unique (KeyTable.to_bytes)
+    if book.keys.seen_any(keys):
+        return False  # a key of the half was seen before it: re-read for its line
+    balances = dict(book.balances)
+    try:
+        with decimal.localcontext(EXACT):
+            for acc, value in half["balances"].items():
+                balances[acc] = balances.get(acc, 0) + value
+    except ArithmeticError:
+        return False
+    before = book.counts["events"]
+    book.balances = balances
+    for name in COUNTERS:
+        book.counts[name] += half["counts"][name]
+    book.keys.push_unique(keys)
+    for start, accounts, deltas in half["history"]:
+        book.history.add(before + start, accounts, deltas)
+    pos.crc = crc32_combine(pos.crc, half["crc"], half["length"])
+    pos.offset, pos.lines = half["offset"], pos.lines + half["lines"]
+    return True
+
+
+# ---------------------------------------------------------------- crc32 of two pieces
+
+def _gf2_times(mat: list[int], vec: int) -> int:
+    out, i = 0, 0
+    while vec:
+        if vec & 1:
+            out ^= mat[i]
+        vec >>= 1
+        i += 1
+    return out
+
+
+def _gf2_square(mat: list[int]) -> list[int]:
+    return [_gf2_times(mat, mat[n]) for n in range(32)]
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """zlib's crc32_combine: the crc32 of A+B from crc32(A), crc32(B) and len(B)."""
+    if len2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:
+        even = _gf2_square(odd)  # apply len2 zero bytes to crc1, one bit of len2 at a time
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _gf2_square(even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
