@@ -399,7 +399,9 @@ class Daemon:
         assert self.runner.last_verdict is not None
         await session.engine.notify_verdict(
             notification(self.window, self.runner.last_verdict, folder))
-        if not await session.engine.drain(self.cfg.window.end_drain):
+        exiting = self.cfg.window.on_end == "exit"  # "continue": the workers go on anyway
+        if not await session.engine.drain(self.cfg.window.end_drain if exiting else 0.0,
+                                          lambda: self._stop_asked):
             self.log.warning("verdict_notification_pending",
                              pending=session.engine.pending())
         self._write_status()

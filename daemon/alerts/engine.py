@@ -201,15 +201,18 @@ class AlertEngine:
                 store.enqueue(self.db, msg_id, name, payload, now)
         self._wake(names)
 
-    async def drain(self, timeout_s: float = 10.0) -> bool:
+    async def drain(self, timeout_s: float = 10.0,
+                    stopping: Callable[[], bool] = lambda: False) -> bool:
         """Retry every channel at once, then wait (real time) until every pending message was
-        accepted; False on timeout, with what stays queued logged per channel."""
+        accepted; False on timeout or when `stopping()` (SIGTERM), with what stays queued
+        logged per channel."""
         for worker in self.workers.values():
             worker.retry_now()
         with anyio.move_on_after(timeout_s):
-            while self.pending():
+            while self.pending() and not stopping():
                 await asyncio.sleep(0.02)
-            return True
+            if not self.pending():
+                return True
         for left in (w.queued() for w in self.workers.values()):
             if left["pending"]:
                 self.log.warning("alert.still_queued", **left)

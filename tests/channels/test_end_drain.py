@@ -124,3 +124,18 @@ async def test_daemon_delivers_every_alert_and_the_verdict_before_exit(seed_tree
     assert srv.accepted[-1]["type"] == "verdict" and srv.accepted[-1]["verdict"] == "RED"
     codes = {a["code"] for d in srv.accepted for a in d["alerts"]}
     assert "state.corrupt" in codes
+
+
+async def test_sigterm_during_the_drain_ends_it(make_cfg, log):
+    """A stop asked while the drain waits on a dead receiver ends it (the unit's stop timeout
+    is shorter than end_drain); the messages stay queued and logged."""
+    async with HookServer(*[AN_HOUR] * 50) as srv:
+        cfg = make_cfg({"webhook": [{"url": srv.url, "name": "h"}]})
+        async with running(cfg, SystemClock(), log) as eng:
+            await eng.notify_verdict(verdict_message())
+            await until(lambda: len(srv.requests) >= 1)
+            asked = asyncio.Event()
+            asyncio.get_running_loop().call_later(0.2, asked.set)
+            done = await asyncio.wait_for(eng.drain(3600.0, asked.is_set), 60.0)
+            assert done is False and eng.pending() == 1
+    assert [kw["pending"] for _, e, kw in log.lines if e == "alert.still_queued"] == [1]
