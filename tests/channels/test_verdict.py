@@ -4,9 +4,13 @@ and slack formats), a real Alertmanager and the alert log."""
 
 from __future__ import annotations
 
+import asyncio
 import email
+import os
+import sys
 import types
 from email import policy
+from pathlib import Path
 
 import httpx
 import orjson
@@ -168,3 +172,43 @@ async def test_malformed_verdict_kept_as_failed(make_cfg, log):
             failed = store.outbox_rows(eng.db, "failed")
     assert [r["msg_id"] for r in failed] == ["msg_old"]
     assert [orjson.loads(r.body)["verdict"] for r in srv.requests] == ["RED"]
+
+
+@pytest.mark.slow
+async def test_daemon_verdict_complete_on_every_real_receiver(seed_tree, tmp_path):
+    """The real daemon ends a 2 h window RED (a torn state file): aiosmtpd, the burnin and
+    slack webhooks and a real Alertmanager each get the verdict with its reason and report."""
+    (seed_tree / "runtime/system_state.json").write_text('{"state": "RUNN')
+    repo = Path(__file__).parents[2]
+    with smtp_server(None, starttls=False) as (port, sink), alertmanager(tmp_path) as am:
+        async with HookServer() as hook, HookServer() as slack, httpx.AsyncClient() as client:
+            await wait_ready(client, am)
+            cfg = tmp_path / "burnin.toml"
+            cfg.write_text(
+                "[checks]\ndisabled = ['host']\n[system]\nname = 'ledger'\n"
+                f"[alerts.email]\nhost = '127.0.0.1'\nport = {port}\ntls = 'none'\n"
+                "to = ['ops@example.com']\n"
+                f"[[alerts.webhook]]\nurl = '{hook.url}'\nname = 'b'\n"
+                f"[[alerts.webhook]]\nurl = '{slack.url}'\nname = 's'\nformat = 'slack'\n"
+                f"[[alerts.webhook]]\nurl = '{am}'\nname = 'am'\nformat = 'alertmanager'\n")
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "daemon", "run", "--config", str(cfg), "--root",
+                str(seed_tree), "--window", "2h", "--time-scale", "3600", cwd=tmp_path,
+                env={**os.environ, "PYTHONPATH": str(repo)},
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            _, err = await asyncio.wait_for(proc.communicate(), 90)
+            assert proc.returncode == 2, err.decode()[-2000:]
+            am_alerts = (await client.get(am + "/api/v2/alerts",
+                                          params={"filter": 'alertname="burnin.verdict"'})).json()
+    (folder,) = (tmp_path / "runtime/reports").iterdir()
+    report = str(folder / "final.md")
+    mails = [email.message_from_bytes(m, policy=policy.default) for m, _ in sink.messages]
+    (mail,) = [m for m in mails if m["Subject"].startswith("[burnin RED] NO-GO")]
+    for text in (mail.get_content(), orjson.loads(slack.requests[-1].body)["text"],
+                 am_alerts[0]["annotations"]["description"]):
+        assert "RED (NO-GO)" in text and report in text and "CRITICAL state.corrupt" in text
+        assert "Evidence: {" in text and "None" not in text
+    doc = orjson.loads(hook.requests[-1].body)
+    assert (doc["verdict"], doc["report"], doc["system"]) == ("RED", report, "ledger")
+    assert "state.corrupt" in [r["code"] for r in doc["reasons"]]
+    assert am_alerts[0]["labels"]["severity"] == "critical"
