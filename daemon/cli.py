@@ -281,7 +281,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_reload(args: argparse.Namespace) -> int:
     from daemon.service.signals import request_reload
 
-    path = request_reload(_load(args).runtime_dir)
+    cfg = _load(args)
+    if not (cfg.runtime_dir / "burnin.lock").exists():
+        print(f"burnin reload: no daemon state in {cfg.runtime_dir}: no daemon has run here; "
+              "run it where `burnin run` runs or pass that daemon's --config", file=sys.stderr)
+        return 1
+    path = request_reload(cfg.runtime_dir)
     print(f"reload requested ({path}); the daemon picks it up within a second")
     return 0
 

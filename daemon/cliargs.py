@@ -167,7 +167,8 @@ def _config_cmd(sub: argparse._SubParsersAction) -> None:
 
 def _reload(sub: argparse._SubParsersAction) -> None:
     reload = _sub(sub, "reload", "ask the running daemon to reload its config (what SIGHUP "
-                  "does; works on Windows too)", "0 requested, 78 bad config",
+                  "does; works on Windows too)",
+                  "0 requested, 1 no daemon state here, 78 bad config",
                   "burnin reload --config /etc/burnin/burnin.toml")
     _config(reload)
 

@@ -217,3 +217,39 @@ def test_usage_errors_exit_64(tmp_path: Path, args: list[str]) -> None:
 def test_only_lists_the_valid_check_names(tmp_path: Path) -> None:
     done = burnin(tmp_path, "check", "--only", "foo")
     assert "valid: health, position, integrity, jobs" in done.stderr
+
+
+# -- reload: where there is no daemon, and next to a running one -----------------------------
+
+def test_reload_refuses_where_no_daemon_ran(tmp_path: Path) -> None:
+    done = burnin(tmp_path, "reload")
+    assert done.returncode == 1 and "no daemon state" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_reload_reaches_the_running_daemon(seed_tree: Path, tmp_path: Path) -> None:
+    """`burnin reload` with the daemon's config: exit 0, the daemon logs config_reloaded."""
+    import signal
+    import time
+
+    cfg = no_host(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "daemon", "run", "--config", str(cfg),
+                             "--root", str(seed_tree), "--time-scale", "60"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        log = tmp_path / "logs/burnin.jsonl"
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "runtime/status.json").exists():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        done = burnin(tmp_path, "reload", "--config", str(cfg))
+        assert done.returncode == 0, done.stderr
+        while "config_reloaded" not in log.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "resumes at the next `burnin run`" in out
