@@ -138,6 +138,11 @@ def _completed_window(cfg: Config, args: argparse.Namespace) -> int | None:
     window = WindowStore(cfg.runtime_dir, SystemClock()).current()
     if window is None or window.phase == "running" or window.verdict not in EXIT_CODES:
         return None
+    from daemon.service.sdnotify import Notifier
+
+    with Notifier() as notifier:  # systemd (Type=notify): started, then stopping, with why
+        notifier.ready(f"window {window.id} already ended: verdict {window.verdict}")
+        notifier.stopping()
     print(f"burnin run: window {window.id} has already ended: verdict {window.verdict} "
           f"({LABELS[window.verdict]}), report {_report_path(cfg, window.id)}\n"
           f"burnin run: not starting a new window; `burnin run --new-window` starts one",

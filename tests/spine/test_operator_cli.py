@@ -253,3 +253,31 @@ def test_reload_reaches_the_running_daemon(seed_tree: Path, tmp_path: Path) -> N
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "resumes at the next `burnin run`" in out
+
+
+@pytest.mark.slow
+def test_run_on_a_completed_window_opens_no_new_one(seed_tree: Path, tmp_path: Path) -> None:
+    """A second `run` after the verdict repeats it (exit code, stderr, systemd READY+STATUS)
+    and opens no window; `--new-window` opens one."""
+    import socket
+
+    cfg = no_host(tmp_path)
+    args = ("run", "--config", str(cfg), "--root", str(seed_tree), "--window", "1h",
+            "--time-scale", "3600")
+    assert burnin(tmp_path, *args).returncode == 0
+    (wid,) = [p.name for p in (tmp_path / "runtime/windows").iterdir()]
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(5)
+    try:
+        again = burnin(tmp_path, *args, env={"NOTIFY_SOCKET": str(sock_path)})
+        message = sock.recv(4096).decode()
+    finally:
+        sock.close()
+    assert again.returncode == 0
+    assert f"window {wid} has already ended: verdict GREEN" in again.stderr
+    assert "READY=1" in message and f"STATUS=window {wid} already ended" in message
+    assert [p.name for p in (tmp_path / "runtime/windows").iterdir()] == [wid]
+    assert burnin(tmp_path, *args, "--new-window").returncode == 0
+    assert len(list((tmp_path / "runtime/windows").iterdir())) == 2
