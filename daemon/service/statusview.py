@@ -88,7 +88,28 @@ def _header(status: Mapping[str, Any], now: float, stale_after_s: float) -> Rend
     if not fresh:
         line.append("  STALE", style="bold red")
     line.append(f"   pid {status.get('pid', '?')}   version {status.get('version', '?')}")
+    why = why_text(status)
+    if why:
+        line.append(f"\n{why}", style=VERDICT_STYLE.get(verdict, ""))
     return Panel(line, title="burnin status", border_style=VERDICT_STYLE.get(verdict, "white"))
+
+
+def why_text(status: Mapping[str, Any], most: int = 3) -> str:
+    """`RED because: CRITICAL journal.corrupt_line (event) …`: the alerts behind the verdict,
+    open or recent (silenced-before-firing ones do not count, as in the verdict)."""
+    verdict = str(status.get("verdict", ""))
+    tier = {"RED": "CRITICAL", "YELLOW": "HIGH"}.get(verdict)
+    if tier is None:
+        return ""
+    alerts = _map(status.get("alerts"))
+    rows = [_map(a) for key in ("open", "recent") for a in _list(alerts.get(key))]
+    hits = [a for a in rows if a.get("severity") == tier and not a.get("silenced_before_fire")]
+    if not hits:
+        return f"{verdict} because: see the window report (coverage or earlier alerts)"
+    names = [f"{tier} {a.get('code', '?')} {a.get('subject', '')}".rstrip()
+             + (" (event)" if a.get("kind") == "event" else "") for a in hits[:most]]
+    more = f" and {len(hits) - most} more" if len(hits) > most else ""
+    return f"{verdict} because: " + "; ".join(names) + more
 
 
 def _progress(window: Mapping[str, Any]) -> str:

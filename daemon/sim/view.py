@@ -14,7 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from daemon.service.statusview import marks
+from daemon.service.statusview import marks, why_text
 from daemon.sim.outcome import Outcome
 
 COLOURS = {"GREEN": "green", "YELLOW": "yellow", "RED": "red", "CRITICAL": "red",
@@ -98,7 +98,9 @@ def render(status: Any) -> RenderableType:
     """The whole live view; a missing or unreadable status says so instead."""
     if not isinstance(status, Mapping):
         return Text("waiting for burnin's status.json …", style="dim")
-    return Group(window_line(status), checks_table(status), alerts_table(status),
+    verdict = str(_get(status, "verdict") or "")
+    why = Text(why_text(status), style=COLOURS.get(verdict, ""))
+    return Group(window_line(status), why, checks_table(status), alerts_table(status),
                  recent_table(status))
 
 

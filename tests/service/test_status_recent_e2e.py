@@ -69,8 +69,9 @@ def test_status_json_and_text_list_the_event(red_by_event) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
     out = subprocess.run([sys.executable, "-m", "daemon", "status", "--config", str(cfg)],
                          cwd=work, env=env, capture_output=True, text=True, timeout=60).stdout
-    line = next(ln for ln in out.splitlines() if "journal.corrupt_line" in ln)
-    assert event["fingerprint"] in line and "event" in line
+    line = next(ln for ln in out.splitlines() if event["fingerprint"] in ln)
+    assert "journal.corrupt_line" in line and "event" in line
+    assert "RED because: CRITICAL journal.corrupt_line" in out
 
 
 def test_watch_in_tmux_shows_the_event(red_by_event) -> None:

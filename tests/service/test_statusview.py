@@ -38,6 +38,7 @@ def test_critical_alerts_are_listed_first() -> None:
     status = sample_status()
     status["alerts"]["open"].append({"code": "ledger.drift", "severity": "CRITICAL"})
     out = _text(render(status, now=NOW))
+    out = out[out.index("open alerts"):]
     assert out.index("ledger.drift") < out.index("jobs.stale_claim")
 
 
@@ -160,8 +161,9 @@ def test_red_with_no_open_alert_is_explained_by_recent_events() -> None:
     """The recent list shows the CRITICAL event with its fingerprint and the marks."""
     out = _text(render(red_with_no_open_alert(), now=NOW))
     assert "verdict RED" in out and "recent events and resolved alerts" in out
-    line = next(ln for ln in out.splitlines() if "jobs.duplicate_processing" in ln)
-    assert "CRITICAL" in line and "aa11bb22cc33dd44" in line and "event" in line
+    line = next(ln for ln in out.splitlines() if "aa11bb22cc33dd44" in ln)
+    assert "CRITICAL" in line and "jobs.duplicate_processing" in line and "event" in line
+    assert "RED because: CRITICAL jobs.duplicate_processing job-17 (event)" in out
     acked = next(ln for ln in out.splitlines() if "0123456789abcdef" in ln)
     assert "ACKED" in acked and "resolved" in acked
     assert "SILENCED (expected)" in next(ln for ln in out.splitlines() if "fedcba98" in ln)
@@ -174,7 +176,7 @@ def test_open_alerts_show_fingerprint_and_marks() -> None:
     status["alerts"]["open"][1].update(silenced=True)
     lines = _text(render(status, now=NOW)).splitlines()
     assert "ACKED" in next(ln for ln in lines if "3f9a0c1d2e4b5a69" in ln)
-    assert "SILENCED" in next(ln for ln in lines if "x.claimed" in ln)
+    assert "SILENCED" in next(ln for ln in lines if "x.claimed" in ln and "f2" in ln)
     assert "recent events and resolved alerts (this window, newest first): none" in \
         "\n".join(lines)
 
@@ -183,3 +185,23 @@ def test_disk_column_shows_the_real_disks() -> None:
     """The host row shows each watched disk's fullness (the daemon's `disks` map)."""
     out = _text(render(red_with_no_open_alert(), now=NOW))
     assert "disk 91.0% /srv  40.2% /var" in out
+
+
+@pytest.mark.parametrize(("verdict", "alerts", "why"), [
+    ("GREEN", {}, ""),
+    ("RED", {"recent": [{"severity": "CRITICAL", "code": "journal.corrupt_line",
+                         "subject": "credits.jsonl", "kind": "event"}]},
+     "RED because: CRITICAL journal.corrupt_line credits.jsonl (event)"),
+    ("YELLOW", {"open": [{"severity": "HIGH", "code": "jobs.stale_claim", "subject": "j1"}],
+                "recent": [{"severity": "HIGH", "code": "x", "subject": "s",
+                            "silenced_before_fire": True}]},
+     "YELLOW because: HIGH jobs.stale_claim j1"),
+    ("YELLOW", {}, "YELLOW because: see the window report (coverage or earlier alerts)"),
+    ("RED", {"open": [{"severity": "CRITICAL", "code": f"c{i}", "subject": "s"}
+                      for i in range(5)]},
+     "RED because: CRITICAL c0 s; CRITICAL c1 s; CRITICAL c2 s and 2 more"),
+])
+def test_why_line_table(verdict, alerts, why) -> None:
+    """The header says which alerts make the verdict RED or YELLOW."""
+    from daemon.service.statusview import why_text
+    assert why_text({"verdict": verdict, "alerts": alerts}) == why

@@ -74,5 +74,6 @@ def test_recent_events_fingerprints_and_marks() -> None:
                     "silenced": True}]}}
     lines = _text(render(status)).splitlines()
     assert "ACKED" in next(ln for ln in lines if "0123456789abcdef" in ln)
-    event = next(ln for ln in lines if "journal.corrupt_line" in ln)
+    event = next(ln for ln in lines if "journal.corrupt_line" in ln and "aa11" in ln)
+    assert any("RED because: CRITICAL journal.corrupt_line" in ln for ln in lines)
     assert "aa11bb22cc33dd44" in event and "SILENCED" in event and "event" in event
