@@ -7,12 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import orjson
 
 from daemon.checks.base import Rule, Tick
 from daemon.checks.registry import register
 from daemon.model import Finding, finding
 from daemon.sources.jsonl import last_complete_line, parse_object
+from daemon.sources.regular import read_regular
+
+STATE_READ_CAP = 16 << 20  # a state file is a small JSON object; never slurp a huge file
 
 
 def judge_state(
@@ -54,12 +58,14 @@ class StateRule(Rule):
     check = "health"
 
     async def run(self, tick: Tick) -> list[Finding]:
-        out, state = self._look()
+        # Reads happen in a worker thread: a hung file system stalls the rule, not the loop
+        # (a FIFO or device is refused outright by read_regular / last_complete_line).
+        out, state = await anyio.to_thread.run_sync(self._look)
         if any(f.code == "state.mismatch" for f in out):
             # The writer appends the transition, then replaces the state file: a look that
             # falls between the two writes is not a mismatch. Look again after the settle delay.
             await self.env.clock.sleep(self.env.cfg.state.settle)
-            out, state = self._look()
+            out, state = await anyio.to_thread.run_sync(self._look)
         tick.metric("state", {"state": state})
         return out
 
@@ -77,13 +83,13 @@ class StateRule(Rule):
 
 def _read(path: Path, subject: str, out: list[Finding]) -> bytes | None:
     try:
-        return path.read_bytes()
+        return read_regular(path, STATE_READ_CAP)
     except FileNotFoundError:
         out.append(finding("source.unavailable", subject, "state file is missing",
                            {"path": subject}))
     except OSError as exc:
         out.append(finding("source.unavailable", subject, f"state file unreadable: {exc.strerror}",
-                           {"path": subject, "errno": exc.errno}))
+                           {"path": subject, "errno": exc.errno, "reason": exc.strerror}))
     return None
 
 
@@ -94,7 +100,8 @@ def _last_transition(path: Path, subject: str, out: list[Finding]) -> dict[str, 
         return None  # no transitions yet: nothing to compare with
     except OSError as exc:
         out.append(finding("source.unavailable", subject,
-                           f"transitions log unreadable: {exc.strerror}", {"path": subject}))
+                           f"transitions log unreadable: {exc.strerror}",
+                           {"path": subject, "reason": exc.strerror}))
         return None
     return parse_object(line) if line is not None else None
 

@@ -103,4 +103,5 @@ class TransitionsRule(Rule):
                                     from_field=st.from_field, to_field=st.to_field)
         except OSError as exc:
             return [finding("source.unavailable", rel,
-                            f"transitions log unreadable: {exc.strerror}", {"path": rel})], {}
+                            f"transitions log unreadable: {exc.strerror}",
+                            {"path": rel, "reason": exc.strerror})], {}

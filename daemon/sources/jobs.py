@@ -19,6 +19,7 @@ import asyncio
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -32,6 +33,7 @@ from daemon.sources import jobs_parse as jp
 from daemon.sources import jobs_scan as scan
 from daemon.sources.jobs_index import JobIndex, Obs, Settings
 from daemon.sources.registry import source
+from daemon.sources.regular import kind as kind_of
 
 HOUR = 3600.0
 CHUNK = 2048  # files read per thread hop during a rescan
@@ -104,8 +106,10 @@ class JobsSource:
         for folder in self.folders:
             try:
                 out[folder] = scan.list_folder(self._path(folder))
-            except (FileNotFoundError, NotADirectoryError):
+            except FileNotFoundError:
                 out[folder] = "missing"
+            except NotADirectoryError:
+                out[folder] = f"missing ({_what_is(self._path(folder))} is there, not a folder)"
             except PermissionError:
                 out[folder] = "permission denied"
             except OSError as exc:
@@ -118,7 +122,7 @@ class JobsSource:
         for folder, listing in listings.items():
             if isinstance(listing, str):
                 self.unavailable[folder] = listing
-                if listing == "missing":
+                if listing.startswith("missing"):
                     gone += self._known_in(folder)
                 continue
             self.unavailable.pop(folder, None)
@@ -364,3 +368,10 @@ def _settings(env: Env, patterns: dict[str, jp.Pattern]) -> Settings:
     window = math.inf if env.oneshot else real(env.clock, HOUR)
     return Settings(patterns, j.created_field, j.claimed_field, j.completed_field,
                     j.result_id_field, j.settle, window)
+
+
+def _what_is(path: Path | str) -> str:
+    try:
+        return kind_of(os.stat(path).st_mode)
+    except OSError:
+        return "nothing"

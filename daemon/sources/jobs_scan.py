@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 
 from daemon.sources.jobs_index import Obs
+from daemon.sources.regular import open_regular
 
 READ_CAP = 1 << 20  # a job, claim or result file larger than this is judged unreadable
 CLAIM_CAP = 64 << 10
@@ -32,9 +33,10 @@ def list_folder(path: Path | str) -> dict[str, int]:
 
 
 def read_bytes(path: str, cap: int) -> bytes | None:
-    """Up to `cap` + 1 bytes of `path`; None when it cannot be opened (gone, denied)."""
+    """Up to `cap` + 1 bytes of `path`; None when it cannot be opened (gone, denied, turned
+    into a FIFO or device since it was listed)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_regular(path)
     except OSError:
         return None
     try:

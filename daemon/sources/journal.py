@@ -34,6 +34,7 @@ from daemon.sources.journal_parse import Fields, Parser
 from daemon.sources.journal_scan import Position, crc_of, find_first, scan
 from daemon.sources.ledger_snapshot import SnapshotError, parse_snapshot, reconcile
 from daemon.sources.registry import source
+from daemon.sources.regular import fopen_regular, read_regular
 
 MARK = 4096  # bytes re-checked at the head and tail of the verified range on every run
 
@@ -119,7 +120,7 @@ class JournalSource:
 
     def _follow(self, ident: tuple[int, int], size: int) -> list[Finding]:
         if self.fh is None and self.ident in (None, ident):
-            self.fh = open(self.path, "rb")  # noqa: SIM115 - kept open across runs
+            self.fh = fopen_regular(self.path)
             self.ident = ident
         if ident != self.ident:
             return self._identity_changed(ident)
@@ -130,7 +131,7 @@ class JournalSource:
         return []
 
     def _identity_changed(self, ident: tuple[int, int]) -> list[Finding]:
-        new = open(self.path, "rb")  # noqa: SIM115
+        new = fopen_regular(self.path)
         if crc_of(new, 0, self.pos.offset) == self.pos.crc and self._covers(new):
             self._swap(new, ident)  # the same history under a new inode
             return []
@@ -173,7 +174,7 @@ class JournalSource:
                 for entry in entries:
                     st = entry.stat(follow_symlinks=False)
                     if (st.st_dev, st.st_ino) == self.ident and entry.name != self.path.name:
-                        return open(entry.path, "rb")
+                        return fopen_regular(entry.path)
         except OSError:
             return None
         return None
@@ -182,7 +183,7 @@ class JournalSource:
         found = cond.rewritten(self.rel, reason, offset=self.pos.offset, line=self.pos.lines)
         if not keep_fh:
             self._close_fh()
-            self.fh = open(self.path, "rb")  # noqa: SIM115
+            self.fh = fopen_regular(self.path)
             st = os.fstat(self.fh.fileno())
             self.ident = (st.st_dev, st.st_ino)
         self.book, self.pos, self.marks, self.base = self._new_book(), Position(), {}, None
@@ -244,7 +245,7 @@ class JournalSource:
         if not rel:
             return []
         try:
-            data = self.env.cfg.observed(rel).read_bytes()
+            data = read_regular(self.env.cfg.observed(rel))
         except FileNotFoundError as exc:
             metrics["snapshot"] = "absent"
             explicit = "snapshot" in self.cfg.model_fields_set

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from daemon.sources.regular import fopen_regular
+
 CHUNK = 1 << 16
 
 
@@ -21,8 +23,9 @@ class Line:
 
 
 def iter_lines(path: Path, max_bytes: int = 1 << 20, start: int = 0) -> Iterator[Line]:
-    """Complete lines of `path` from byte `start`; an unterminated last line is not yielded."""
-    with open(path, "rb") as fh:
+    """Complete lines of `path` from byte `start`; an unterminated last line is not yielded.
+    A FIFO, device or socket raises NotRegularFileError (an OSError) instead of blocking."""
+    with fopen_regular(path) as fh:
         fh.seek(start)
         yield from _split(fh, max_bytes, start)
 
@@ -61,8 +64,9 @@ def parse_object(data: bytes) -> dict[str, Any] | None:
 
 
 def last_complete_line(path: Path, max_bytes: int = 1 << 16) -> bytes | None:
-    """The last complete (newline-terminated) non-blank line of `path`, read from the end."""
-    with open(path, "rb") as fh:
+    """The last complete (newline-terminated) non-blank line of `path`, read from the end
+    (regular files only: anything else raises NotRegularFileError)."""
+    with fopen_regular(path) as fh:
         fh.seek(0, 2)
         size = fh.tell()
         fh.seek(max(0, size - max_bytes))

@@ -22,10 +22,13 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from daemon.sources.regular import kind, open_regular, read_regular
 
 CHUNK = 1 << 16
 HEAD = 256
@@ -72,10 +75,20 @@ class LineTail:
         self.saved: dict[str, Any] = {}
 
     def paths(self) -> list[Path]:
+        """Regular files matching the globs; a FIFO, device or socket that matches is an
+        error for that path (a folder that matches is skipped)."""
         found: set[Path] = set()
         for pattern in self.patterns:
             found.update(self.root / p for p in glob.glob(pattern, root_dir=self.root))
-        return sorted(p for p in found if p.is_file())
+        out = []
+        for path in sorted(found):
+            with contextlib.suppress(OSError):
+                mode = os.stat(path).st_mode
+                if stat.S_ISREG(mode):
+                    out.append(path)
+                elif not stat.S_ISDIR(mode):
+                    self.errors[str(path)] = f"is {kind(mode)}, not a regular file"
+        return out
 
     def scan(self, on_line: OnLine) -> None:
         """Read every new complete line of every followed file into `on_line`."""
@@ -123,7 +136,7 @@ class LineTail:
         return None
 
     def _open(self, path: Path, ident: tuple[int, int], size: int) -> Cursor:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_regular(path)
         start = size if (self._first and not self.from_start) else 0
         start = self._resume_offset(path, fd, ident, size, start)
         cur = Cursor(path, fd, ident, offset=start)
@@ -167,7 +180,7 @@ class LineTail:
 
     def _read_copy(self, copy: Path, cur: Cursor, on_line: OnLine) -> bool:
         try:
-            fd = os.open(copy, os.O_RDONLY)
+            fd = open_regular(copy)
         except OSError:
             return False
         try:
@@ -236,5 +249,4 @@ class LineTail:
 
 
 def _head_of(path: Path, n: int) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(n)
+    return read_regular(path, n)

@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 
 from daemon.config import ProcessCfg
+from daemon.sources.regular import read_regular
 
 UP, DOWN, UNREADABLE, BAD_PIDFILE = "up", "down", "unreadable", "bad_pidfile"
 _PIDFILE_READ_MAX = 4096
@@ -56,8 +57,7 @@ def parse_pid(text: str) -> int | None:
 def read_pidfile(path: Path) -> tuple[int | None, str, str]:
     """(pid, status, reason): a missing pidfile means down; garbage means bad_pidfile."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(_PIDFILE_READ_MAX)
+        raw = read_regular(path, _PIDFILE_READ_MAX)
     except FileNotFoundError:
         return None, DOWN, f"pidfile {path} does not exist"
     except OSError as exc:
