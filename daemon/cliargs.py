@@ -42,6 +42,23 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def duration_text(text: str) -> str:
+    """A positive duration, kept as written (`burnin demo --window`)."""
+    if duration(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be longer than 0s")
+    return text
+
+
+def time_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text} must be > 0 and <= 1000000")
+    return value
+
+
 def check_names(text: str) -> list[str]:
     """`--only`: comma-separated check names, each one of CHECKS."""
     names = [c.strip() for c in text.split(",") if c.strip()]
@@ -90,7 +107,7 @@ def _run(sub: argparse._SubParsersAction) -> None:
     _config(run, root=True)
     run.add_argument("--window", type=duration, metavar="DUR",
                      help="window duration (window.duration), e.g. 72h")
-    run.add_argument("--time-scale", type=float, metavar="N",
+    run.add_argument("--time-scale", type=time_scale, metavar="N",
                      help="run the window N times faster (window.time_scale); 864 = 72h in 5m")
     run.add_argument("--new-window", action="store_true",
                      help="start a new window even if one is running or has completed")
@@ -144,11 +161,11 @@ def _report(sub: argparse._SubParsersAction) -> None:
 
 def _demo(sub: argparse._SubParsersAction) -> None:
     demo = _sub(sub, "demo", "run the built-in reference system under burn-in, live",
-                "0/1/2 the verdict; 130 interrupted; 78 bad argument",
+                "0/1/2 the verdict; 130 interrupted; 64 bad argument; 78 a non-empty --dir",
                 "burnin demo --faults none --window 24h --time-scale 2880")
-    demo.add_argument("--window", default="72h", metavar="DUR",
+    demo.add_argument("--window", type=duration_text, default="72h", metavar="DUR",
                       help="nominal window (default 72h)")
-    demo.add_argument("--time-scale", type=float, default=864.0, metavar="N",
+    demo.add_argument("--time-scale", type=time_scale, default=864.0, metavar="N",
                       help="compression (default 864: 72h in 5 real minutes)")
     demo.add_argument("--faults", choices=("scripted", "none"), default="scripted",
                       help="scripted (default): inject the fault plan; none: a healthy run")

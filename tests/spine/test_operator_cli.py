@@ -206,7 +206,8 @@ def test_check_missing_root_is_unknown(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [
     ["run", "--window", "5 minutes"], ["check", "--only", "foo"], ["status", "--format", "xml"],
-    ["frobnicate"], [], ["silence", "--for", "1h"], ["ack"]])
+    ["frobnicate"], [], ["silence", "--for", "1h"], ["ack"], ["demo", "--window", "soon"],
+    ["demo", "--time-scale", "0"], ["run", "--time-scale", "-3"]])
 def test_usage_errors_exit_64(tmp_path: Path, args: list[str]) -> None:
     """Never 0/1/2 (the verdict codes) for a bad command line; nothing is written."""
     done = burnin(tmp_path, *args)
