@@ -23,7 +23,6 @@ from daemon.durations import format_duration
 from daemon.errors import AlreadyRunningError, ConfigError, RootMissingError
 
 STATE_ONLY = frozenset({"status", "watch", "report", "ack", "silence", "reload", "config"})
-VERDICT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
 PLUGIN_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
