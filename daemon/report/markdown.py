@@ -223,8 +223,9 @@ def _environment(doc: dict[str, Any]) -> str:
     by = ", ".join(f"{esc(k)} {pct(v)}" for k, v in sorted(env.get("saturated_by", {}).items()))
     lines.append(f"- Host {esc(env.get('host') or 'n/a')} saturated (above "
                  f"{figure(env.get('saturated_above_percent'), ' %')}): {pct(share)} of the "
-                 f"window{f' ({by})' if by else ''}; YELLOW from "
-                 f"{pct(env.get('yellow_share'))}")
+                 f"window{f' ({by})' if by else ''}; in spells of 30 s or more: "
+                 f"{pct(env.get('sustained_share'))} (YELLOW from "
+                 f"{pct(env.get('yellow_share'))})")
     lines += [f"- {esc(a['severity'])} {esc(a['code'])} {esc(a['subject'])}: "
               f"{esc(a['message'])}" for a in env.get("alerts", [])[:20]]
     lines += [f"- Floored: {esc(c.get('key'))} {esc(c.get('text'))}"

@@ -45,6 +45,8 @@ class WindowRunner:
         self.cadences = dict(cadences or {})
         self.cfg = cfg  # the loaded Config (for the limits floored at the window's scale)
         self.scale_given = scale_given  # False: the config did not say; a window keeps its own
+        th = getattr(cfg, "thresholds", None)
+        self.sample_floor_s = float(getattr(th, "sample_for_min", 30.0))
         self.window: Window | None = None
         self.series: Series | None = None
         self.last_verdict: Verdict | None = None
@@ -109,7 +111,7 @@ class WindowRunner:
         alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
         counts = alerts.get("counts") if isinstance(alerts, dict) else None
         self._ser().add(now, metrics, counts, status_doc.get("daemon"))
-        window.host.add(now, _saturated(metrics), HOST_MAX_SPAN_S)
+        window.host.add(now, _saturated(metrics), HOST_MAX_SPAN_S, self.sample_floor_s)
         window.heartbeat(now)
         due = self.spot_due(now)
         if due is None:

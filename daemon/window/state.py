@@ -44,26 +44,40 @@ class CheckRuns:
 
 @dataclass
 class HostLoad:
-    """How long (real seconds) the host was observed, and saturated per resource (SPEC §4)."""
+    """How long (real seconds) the host was observed, and saturated per resource (SPEC §4).
+
+    `saturated_s` holds raw time per resource and `any`, and `sustained`: time inside spells
+    of saturation that lasted at least `floor_s` real seconds without a break (a 10-second
+    busy blip is noise, as for the alerts; SPEC §4 "judged on real samples")."""
 
     observed_s: float = 0.0
-    saturated_s: dict[str, float] = field(default_factory=dict)  # "any", "cpu", "memory", disk
+    saturated_s: dict[str, float] = field(default_factory=dict)
     host: str = ""
     _mark: float | None = field(default=None, repr=False, compare=False)
+    _spell_s: float = field(default=0.0, repr=False, compare=False)
 
-    def add(self, now: float, saturated: list[str] | None, max_span_s: float) -> None:
+    def add(self, now: float, saturated: list[str] | None, max_span_s: float,
+            floor_s: float = 30.0) -> None:
         """The host's latest look at `now`: its saturated resources (None: no look yet).
 
         The span since the previous call is attributed to this look (a CPU figure is the mean
         over the interval before it); spans longer than `max_span_s` (the daemon was down or
-        stalled) are not counted."""
+        stalled) are not counted and break a spell."""
         mark, self._mark = self._mark, now
         if saturated is None or mark is None or not 0 < now - mark <= max_span_s:
+            self._spell_s = 0.0
             return
         span = now - mark
         self.observed_s += span
         for name in (["any"] if saturated else []) + list(saturated):
             self.saturated_s[name] = self.saturated_s.get(name, 0.0) + span
+        self._spell(span if saturated else 0.0, floor_s)
+
+    def _spell(self, span: float, floor_s: float) -> None:
+        before, self._spell_s = self._spell_s, (self._spell_s + span if span else 0.0)
+        if self._spell_s >= floor_s:  # the whole spell counts once it has lasted the floor
+            added = self._spell_s if before < floor_s else span
+            self.saturated_s["sustained"] = self.saturated_s.get("sustained", 0.0) + added
 
     def share(self, span_s: float, name: str = "any") -> float | None:
         """Share (0..1) of `span_s` real seconds (the window's length) `name` was saturated;
@@ -77,8 +91,10 @@ class HostLoad:
         return {"host": self.host, "observed_s": round(self.observed_s, 3),
                 "saturated_s": round(self.saturated_s.get("any", 0.0), 3),
                 "saturated_share": _round(self.share(span_s)),
+                "sustained_share": _round(self.share(span_s, "sustained")),
                 "saturated_by": {k: _round(self.share(span_s, k))
-                                 for k in sorted(self.saturated_s) if k != "any"}}
+                                 for k in sorted(self.saturated_s)
+                                 if k not in ("any", "sustained")}}
 
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "observed_s": self.observed_s,

@@ -9,7 +9,9 @@ excluded from the rule and listed apart. Every reason carries its evidence.
 Environmental alerts (`host.*`, `daemon.*`: the machine and burnin itself, SPEC §4) qualify the
 verdict and do not decide it: they are listed under `environment`, never as reasons. The
 window's saturated-host share (CPU, memory or disk above `host_critical_percent`) is stated
-there too, and is a YELLOW reason only at or above `environment_yellow_share` (10 %).
+there too, and is a YELLOW reason only at or above `environment_yellow_share` (10 %) —
+counting only spells of saturation that lasted `sample_for_min` (30 s real), as the alerts
+do: a 10-second busy blip is noise.
 
 The seed thresholds (lock timeouts, failed notifications, p95 latency, memory trend, stale
 claims) grade the window's figures in `figures()`: shown in the report beside the verdict.
@@ -121,20 +123,29 @@ def is_environmental(alert: dict[str, Any]) -> bool:
 
 def environment(alerts: list[dict[str, Any]], host_load: dict[str, Any] | None,
                 th: Thresholds) -> dict[str, Any]:
-    """The host's saturated share of the window and the environmental alerts that fired."""
+    """The host's saturated share of the window and the environmental alerts that fired.
+
+    `saturated_share`: any look above the HIGH level; `sustained_share`: only spells that
+    lasted `sample_for_min` real seconds — the one that can make the window YELLOW."""
     load = host_load if isinstance(host_load, dict) else {}
-    share = load.get("saturated_share")
-    share = float(share) if isinstance(share, int | float) and 0 <= share <= 1 else None
+    share, sustained = _share(load.get("saturated_share")), _share(load.get("sustained_share"))
     by = load.get("saturated_by") if isinstance(load.get("saturated_by"), dict) else {}
     return {
         "host": str(load.get("host", "")), "saturated_share": share,
+        "sustained_share": sustained,
         "saturated_by": {str(k): v for k, v in by.items() if isinstance(v, int | float) and v},
         "saturated_above_percent": th.host_critical_percent,
         "yellow_share": th.environment_yellow_share,
-        "yellow": share is not None and share > 0 and share >= th.environment_yellow_share,
+        "yellow": sustained is not None and sustained > 0
+        and sustained >= th.environment_yellow_share,
         "alerts": [_brief(a) for a in alerts if is_environmental(a)
                    and severity_of(a) in ("CRITICAL", "HIGH", "MEDIUM")],
     }
+
+
+def _share(value: object) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+    return float(value) if ok else None  # type: ignore[arg-type]
 
 
 def _saturation_reason(env: dict[str, Any], th: Thresholds) -> dict[str, Any]:
@@ -143,10 +154,11 @@ def _saturation_reason(env: dict[str, Any], th: Thresholds) -> dict[str, Any]:
         "severity": "HIGH", "code": "window.host_saturated", "subject": env["host"] or "host",
         "message": f"the host {env['host'] or ''} was saturated (above "
                    f"{th.host_critical_percent:g} %: {by or 'n/a'}) for "
-                   f"{env['saturated_share']:.1%} of the window (YELLOW from "
+                   f"{env['sustained_share']:.1%} of the window in spells of 30 s real or more "
+                   f"({env['saturated_share'] or 0:.1%} counting every look; YELLOW from "
                    f"{th.environment_yellow_share:.0%}); its figures may be unreliable",
-        "evidence": {k: env[k] for k in ("host", "saturated_share", "saturated_by",
-                                         "yellow_share")},
+        "evidence": {k: env[k] for k in ("host", "saturated_share", "sustained_share",
+                                         "saturated_by", "yellow_share")},
         "first_seen": None, "resolved_at": None, "escalated_from": None, "runbook": "",
     }
 
