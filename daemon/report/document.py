@@ -29,7 +29,7 @@ ALERT_KEYS = ("fingerprint", "status", "code", "severity", "kind", "subject", "m
 
 
 INTERIM_NOTE = ("INTERIM: the verdict so far, from the alerts fired up to {at}; the window "
-                "runs until {end} and its final verdict can only get worse.")
+                "runs until {end}. An alert that fired stays counted: RED cannot get better.")
 
 
 def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: list[dict],

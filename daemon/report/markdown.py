@@ -120,7 +120,6 @@ def _metrics(doc: dict[str, Any]) -> str:
         f"- Queue: peak {figure(s.get('peak_pending'))} pending",
         f"- Worker CPU: {cpu or 'n/a'}",
         "",
-        "",
         "Each figure: its last value, the worst seen in the window, and a band never better "
         "than the alert that fired for it.",
         "",
