@@ -96,16 +96,20 @@ def _header(status: Mapping[str, Any], now: float, stale_after_s: float) -> Rend
 
 def why_text(status: Mapping[str, Any], most: int = 3) -> str:
     """`RED because: CRITICAL journal.corrupt_line (event) …`: the alerts behind the verdict,
-    open or recent (silenced-before-firing ones do not count, as in the verdict)."""
+    open or recent. As in the verdict, alerts silenced before firing and environmental ones
+    (`host.*`, `daemon.*`) do not count."""
+    from daemon.window.verdict import is_environmental
+
     verdict = str(status.get("verdict", ""))
     tier = {"RED": "CRITICAL", "YELLOW": "HIGH"}.get(verdict)
     if tier is None:
         return ""
     alerts = _map(status.get("alerts"))
     rows = [_map(a) for key in ("open", "recent") for a in _list(alerts.get(key))]
-    hits = [a for a in rows if a.get("severity") == tier and not a.get("silenced_before_fire")]
+    hits = [a for a in rows if a.get("severity") == tier and not a.get("silenced_before_fire")
+            and not is_environmental(dict(a))]
     if not hits:
-        return f"{verdict} because: see the window report (coverage or earlier alerts)"
+        return f"{verdict} because: see `burnin report` (coverage, host load or earlier alerts)"
     names = [f"{tier} {a.get('code', '?')} {a.get('subject', '')}".rstrip()
              + (" (event)" if a.get("kind") == "event" else "") for a in hits[:most]]
     more = f" and {len(hits) - most} more" if len(hits) > most else ""

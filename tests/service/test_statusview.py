@@ -196,7 +196,10 @@ def test_disk_column_shows_the_real_disks() -> None:
                 "recent": [{"severity": "HIGH", "code": "x", "subject": "s",
                             "silenced_before_fire": True}]},
      "YELLOW because: HIGH jobs.stale_claim j1"),
-    ("YELLOW", {}, "YELLOW because: see the window report (coverage or earlier alerts)"),
+    ("YELLOW", {}, "YELLOW because: see `burnin report` (coverage, host load or earlier "
+                   "alerts)"),
+    ("YELLOW", {"open": [{"severity": "HIGH", "code": "daemon.delivery_failing"}]},
+     "YELLOW because: see `burnin report` (coverage, host load or earlier alerts)"),
     ("RED", {"open": [{"severity": "CRITICAL", "code": f"c{i}", "subject": "s"}
                       for i in range(5)]},
      "RED because: CRITICAL c0 s; CRITICAL c1 s; CRITICAL c2 s and 2 more"),
