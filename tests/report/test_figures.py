@@ -7,11 +7,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daemon.clock import FakeClock, iso
-from daemon.report.figures import ALERT_BAND, BAND_RANK, SOURCES, grade, grade_one
+from daemon.report.figures import ALERT_BAND, BAND_RANK, SOURCES, grade, grade_one, value_band
 from daemon.window.lifecycle import WindowRunner
-from daemon.window.verdict import Thresholds, figures
+from daemon.window.verdict import Thresholds, figures, severity_of
 
 TH = Thresholds()
 START = 1_800_000_000.0
@@ -111,3 +113,29 @@ def test_final_report_of_a_window_with_a_lock_storm(tmp_path: Path):
     assert doc["system"] == "ledger-prod" and doc["interim"] is False
     assert "green" not in {f["band"] for f in doc["verdict"]["figures"]
                            if f["key"] == "lock_timeout_rate"}
+
+
+SEVERITIES = ("INFO", "MEDIUM", "HIGH", "CRITICAL")
+values = st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(sorted(SOURCES)), last=values, series=st.lists(values, max_size=8),
+       fired=st.lists(st.tuples(st.integers(0, 1), st.sampled_from(SEVERITIES), values),
+                      max_size=4))
+def test_graded_figure_invariants(key, last, series, fired):
+    """For any figures: worst >= last and >= every series value, the band never better than
+    the band of the last value, of the worst value, or of any alert that fired for it."""
+    src = SOURCES[key]
+    alerts = [alert(src.codes[min(i, len(src.codes) - 1)], sev,
+                    **({src.evidence: ev} if src.evidence and ev is not None else {}))
+              for i, sev, ev in fired]
+    base = {"key": key, "label": key, "value": last, "unit": "x", "band": "unknown"}
+    points = [{src.series: v} for v in series] if src.series else []
+    out = grade_one(base, points, alerts, TH)
+    seen = [v for v in [last, *(series if src.series else [])] if v is not None]
+    if seen:
+        assert out["worst"] is not None and out["worst"] >= max(seen)
+    floor = [ALERT_BAND[severity_of(a)] for a in alerts]
+    floor += [value_band(key, out["worst"], TH), value_band(key, last, TH)]
+    assert all(BAND_RANK[out["band"]] >= BAND_RANK[b] for b in floor)
