@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from daemon import logsetup
 from daemon.checks.base import Rule, Tick
 from daemon.checks.registry import register
 from daemon.model import Finding, finding
@@ -35,6 +34,8 @@ class DaemonLogRule(Rule):
     async def run(self, tick: Tick) -> list[Finding]:
         if self.env.oneshot:
             return []
+        from daemon import logsetup  # structlog: not loaded by a one-shot check
+
         health = logsetup.sink_health()
         if health is not None:
             tick.metric("daemon", {k: v for k, v in health.items() if k != "log_error"})
