@@ -375,9 +375,31 @@ def cmd_ack(args: argparse.Namespace) -> int:
     from daemon.alerts.cli import ack
 
     cfg = _load(args)
-    if _alert_state(cfg, "ack") is None:
+    db = _alert_state(cfg, "ack")
+    if db is None:
         return 1
-    return ack(cfg, args.fingerprint, args.for_, args.reason, time.time())
+    code = ack(cfg, args.fingerprint, args.for_, args.reason, time.time())
+    if code != 0:
+        near = _nearest_open(db, args.fingerprint)
+        hint = f"did you mean {' or '.join(near)}?" if near else "`burnin status` lists them"
+        print(f"burnin ack: no open alert has that fingerprint; {hint}", file=sys.stderr)
+    return code
+
+
+def _nearest_open(db_path: Path, fingerprint: str) -> list[str]:
+    """Fingerprints of firing conditions (what `ack` takes) closest to a mistyped one."""
+    import difflib
+
+    from daemon.alerts import store
+    from daemon.model import Kind
+
+    db = store.connect(db_path)
+    try:
+        firing = [s.fp for s in store.load_states(db).values()
+                  if s.status == "firing" and s.kind == Kind.CONDITION]
+    finally:
+        db.close()
+    return difflib.get_close_matches(fingerprint, firing, n=3, cutoff=0.6)
 
 
 def cmd_silence(args: argparse.Namespace) -> int:

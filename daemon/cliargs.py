@@ -193,9 +193,9 @@ def _reload(sub: argparse._SubParsersAction) -> None:
 def _ack(sub: argparse._SubParsersAction) -> None:
     ack = _sub(sub, "ack", "acknowledge an open alert: its repeats stop",
                "0 acknowledged, 1 unknown fingerprint or no daemon state here",
-               "burnin ack 'process.down|worker' --for 2h --reason 'restarting it'")
-    ack.add_argument("fingerprint", help="the alert's fingerprint (`code|subject`, shown by "
-                     "`burnin status` and in logs/alerts.jsonl)")
+               "burnin ack 95c5dbf7d6282ae8 --for 2h --reason 'restarting it'")
+    ack.add_argument("fingerprint", help="the alert's fingerprint (as `burnin status` and "
+                     "logs/alerts.jsonl show it)")
     _config(ack)
     ack.add_argument("--for", dest="for_", type=duration, metavar="DUR",
                      help="how long (nominal); default: until it resolves")

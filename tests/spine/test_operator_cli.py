@@ -282,3 +282,38 @@ def test_run_on_a_completed_window_opens_no_new_one(seed_tree: Path, tmp_path: P
     assert [p.name for p in (tmp_path / "runtime/windows").iterdir()] == [wid]
     assert burnin(tmp_path, *args, "--new-window").returncode == 0
     assert len(list((tmp_path / "runtime/windows").iterdir())) == 2
+
+
+@pytest.mark.slow
+def test_ack_on_a_running_daemon_suggests_the_nearest_open_fingerprint(
+        seed_tree: Path, tmp_path: Path) -> None:
+    """A mistyped fingerprint: exit 1 with the open one suggested; the right one: exit 0."""
+    import signal
+    import time
+
+    (seed_tree / "runtime/system_state.json").write_text('{"state": "RUN')
+    cfg = no_host(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "daemon", "run", "--config", str(cfg),
+                             "--root", str(seed_tree), "--time-scale", "60"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        fp = None
+        while fp is None:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+            try:
+                doc = json.loads((tmp_path / "runtime/status.json").read_text())
+            except (OSError, ValueError):
+                continue
+            fp = next((a["fingerprint"] for a in doc["alerts"]["open"]
+                       if a["code"] == "state.corrupt"), None)
+        typo = fp[:-1] + ("0" if fp[-1] != "0" else "1")
+        wrong = burnin(tmp_path, "ack", typo, "--config", str(cfg))
+        assert wrong.returncode == 1 and f"did you mean {fp}?" in wrong.stderr
+        right = burnin(tmp_path, "ack", fp, "--config", str(cfg), "--reason", "known")
+        assert right.returncode == 0 and right.stdout.startswith(f"acknowledged {fp}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
