@@ -143,6 +143,7 @@ def _issue(alert: dict[str, Any], time_scale: float) -> dict[str, Any]:
         "duration_nominal_s": _lasted(alert, time_scale),
         "action": "Accept (silenced, expected)" if expected else ACTIONS[sev],
         "counted": not expected, "acked": bool(alert.get("acked")),
+        "kind": str(alert.get("kind") or "condition"),
         "runbook": str(alert.get("runbook", "")),
     }
 
@@ -168,7 +169,7 @@ def issue_groups(rows: list[dict[str, Any]], examples: int = 3) -> list[dict[str
             "expected": 0, "subjects": [], "message": r["message"], "action": r["action"],
             "first_seen": r["first_seen"], "runbook": r["runbook"]})
         g["count"] += 1
-        g["open"] += 1 if r["resolved_at"] is None else 0
+        g["open"] += 1 if r["resolved_at"] is None and r.get("kind") != "event" else 0
         g["expected"] += 0 if r["counted"] else 1
         if len(g["subjects"]) < examples:
             g["subjects"].append(r["subject"])

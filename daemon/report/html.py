@@ -174,9 +174,9 @@ def _issues(doc: dict[str, Any]) -> str:
             for g in issue_groups(doc["issues"])]
     if not rows:
         return "<h2>Issues found</h2><p>None.</p>"
-    return ("<h2>Issues found</h2><p>Alerts: how many fired, how many are still open, and how "
-            "many were silenced before they fired (expected: planned, not counted in the "
-            "verdict).</p>") + _table(
+    return ("<h2>Issues found</h2><p>Alerts: how many fired, how many are still open (an "
+            "event is never open), and how many were silenced before they fired (expected: "
+            "planned, not counted in the verdict).</p>") + _table(
         ("severity", "code", "alerts", "subjects", "message", "first seen", "action"), rows)
 
 

@@ -138,8 +138,8 @@ def _issues(doc: dict[str, Any]) -> str:
     if not groups:
         return "## Issues Found\nNone.\n"
     lines = ["## Issues Found", "Alerts per code: how many fired, how many are still open "
-             "(firing now), and how many were silenced before they fired (expected: planned, "
-             "not counted in the verdict).", ""]
+             "(conditions firing now; an event is never open), and how many were silenced "
+             "before they fired (expected: planned, not counted in the verdict).", ""]
     for i, g in enumerate(groups, 1):
         extra = g["count"] - len(g["subjects"])
         more = f" (+{extra} more)" if extra > 0 else ""

@@ -139,3 +139,14 @@ def test_graded_figure_invariants(key, last, series, fired):
     floor = [ALERT_BAND[severity_of(a)] for a in alerts]
     floor += [value_band(key, out["worst"], TH), value_band(key, last, TH)]
     assert all(BAND_RANK[out["band"]] >= BAND_RANK[b] for b in floor)
+
+
+def test_an_event_is_never_counted_as_still_open():
+    """Issues found: an event (no resolution) is a fact, not an alert still open."""
+    from daemon.report.document import issue_groups, issues
+    event = {**alert("jobs.duplicate_processing", "CRITICAL"), "kind": "event",
+             "resolved_at": None}
+    cond = {**alert("state.corrupt", "CRITICAL"), "kind": "condition", "resolved_at": None}
+    groups = {g["code"]: g for g in issue_groups(issues([event, cond], 1.0))}
+    assert groups["jobs.duplicate_processing"]["open"] == 0
+    assert groups["state.corrupt"]["open"] == 1
