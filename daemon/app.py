@@ -181,6 +181,7 @@ class Daemon:
         self.last_doc: dict[str, Any] = {}
         self.current_verdict = "GREEN"
         self.on_started: Callable[[Daemon], None] | None = None  # the CLI's start line
+        self.on_window_end: Callable[[Window, Any], None] | None = None  # CLI: verdict line
         self.engine: AlertEngine | None = None
         self.ruleset: RuleSet | None = None
 
@@ -396,6 +397,8 @@ class Daemon:
         verdict, code, folder = self.runner.finish(now, session.engine.fired(), self.last_doc)
         self.log.info("window_completed", window_id=self.window.id, verdict=verdict,
                       report=str(folder))
+        if self.on_window_end is not None:
+            self.on_window_end(self.window, folder)
         assert self.runner.last_verdict is not None
         await session.engine.notify_verdict(
             notification(self.window, self.runner.last_verdict, folder))
@@ -408,6 +411,8 @@ class Daemon:
         if self.cfg.window.on_end == "continue":
             self.window = self.runner.start(new=True)
             session.engine.set_window(self.window.id)
+            if self.on_started is not None:
+                self.on_started(self)
             return self.cfg
         self.exit_code = code
         return None

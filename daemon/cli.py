@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure(cfg.log_dir, cfg.daemon.log_level)
     log = get_logger()
     daemon = Daemon(cfg, new_window=args.new_window, log=log, reload=lambda: _load(args))
-    daemon.on_started = _start_line
+    daemon.on_started, daemon.on_window_end = _start_line, _window_end_line
     try:
         code = anyio.run(_serve, daemon, backend="asyncio")
     except AlreadyRunningError as exc:
@@ -110,18 +110,22 @@ def _report_path(cfg: Config, window_id: str) -> Path:
     return reports_dir(cfg.runtime_dir, window_id) / "final.html"
 
 
-def _end_line(daemon: Any, code: int, service: bool) -> int:
-    """The verdict and the report's path at the window's end; under --service exit 0."""
+def _window_end_line(window: Any, folder: Path) -> None:
+    """At the window's end, before the verdict is drained to the channels."""
     from daemon.window.verdict import LABELS
 
+    _say(f"window {window.id} ended: verdict {window.verdict} ({LABELS[window.verdict]}), "
+         f"report {folder / 'final.html'}")
+
+
+def _end_line(daemon: Any, code: int, service: bool) -> int:
+    """The exit: a stopped window says it resumes; under --service a verdict exits 0."""
     window = getattr(daemon, "window", None)
     if window is None:
         return code
     if window.verdict is None:
         _say(f"stopped; window {window.id} resumes at the next `burnin run`")
         return code
-    _say(f"window {window.id} ended: verdict {window.verdict} ({LABELS[window.verdict]}), "
-         f"report {_report_path(daemon.cfg, window.id)}")
     return 0 if service else code
 
 

@@ -317,3 +317,34 @@ def test_ack_on_a_running_daemon_suggests_the_nearest_open_fingerprint(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_continuing_windows_each_print_their_verdict_and_the_next_start(
+        seed_tree: Path, tmp_path: Path) -> None:
+    """With window.on_end = "continue": per window an end line with its report, then a start
+    line for the next one."""
+    import signal
+
+    cfg = no_host(tmp_path, "[window]\non_end = 'continue'\nduration = '1h'\n"
+                            "time_scale = 3600\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "daemon", "run", "--config", str(cfg),
+                             "--root", str(seed_tree)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while sum("ended: verdict" in ln for ln in lines) < 2:
+            line = proc.stdout.readline()
+            assert line, "the daemon exited early"
+            lines.append(line)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    lines += out.splitlines()
+    starts = [ln for ln in lines if "(new, 1h)" in ln]
+    ends = [ln for ln in lines if "ended: verdict GREEN (GO)" in ln]
+    assert len(starts) >= 3 and len(ends) >= 2
+    first_id = starts[0].split("window ")[1].split()[0]
+    assert f"window {first_id} ended" in ends[0] and f"{first_id}/final.html" in ends[0]
