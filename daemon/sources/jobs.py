@@ -272,11 +272,22 @@ class JobsSource:
                                         rust_timeout=1000, recursive=False):
                 await self.apply_changes(changes)
                 notify()
-        except (OSError, RuntimeError) as exc:  # watch limit, folder gone at start, ...
-            self.watch_error = f"{type(exc).__name__}: {exc}"
-            self.env.log.warning("jobs.watch_failed", error=self.watch_error)
-            self.watching = False
+        except (OSError, RuntimeError, ExceptionGroup) as exc:  # watch limit, folder gone, ...
+            self._watch_failed(exc)
         stop.set()
+
+    def _watch_failed(self, exc: BaseException) -> None:
+        """A name that is not valid UTF-8 kills watchfiles' event batch
+        (WatchfilesRustInternalError "Unable to decode path"): not a broken watch, so no
+        pause; the rescan that follows repairs the batch (it lists such names as text, with
+        the bad bytes escaped in findings)."""
+        if _undecodable_path_error(exc):
+            self.stats["undecodable"] = self.stats.get("undecodable", 0) + 1
+            self.env.log.info("jobs.watch_undecodable_name", error=repr(str(exc)))
+            return
+        self.watch_error = f"{type(exc).__name__}: {exc}"
+        self.env.log.warning("jobs.watch_failed", error=self.watch_error)
+        self.watching = False
 
     async def _until_folders_change(self, present: list[str], stop: anyio.Event) -> None:
         while not stop.is_set():
@@ -375,3 +386,9 @@ def _what_is(path: Path | str) -> str:
         return kind_of(os.stat(path).st_mode)
     except OSError:
         return "nothing"
+
+
+def _undecodable_path_error(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_undecodable_path_error(e) for e in exc.exceptions)
+    return isinstance(exc, RuntimeError) and "decode path" in str(exc)

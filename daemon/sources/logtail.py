@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from daemon.sources.regular import kind, open_regular, read_regular
+from daemon.sources.regular import kind, open_regular, read_regular, undecodable
 
 CHUNK = 1 << 16
 HEAD = 256
@@ -82,6 +82,10 @@ class LineTail:
             found.update(self.root / p for p in glob.glob(pattern, root_dir=self.root))
         out = []
         for path in sorted(found):
+            escaped = undecodable(str(path))
+            if escaped is not None:
+                self.errors[escaped] = "file name is not valid UTF-8"
+                continue
             with contextlib.suppress(OSError):
                 mode = os.stat(path).st_mode
                 if stat.S_ISREG(mode):

@@ -27,6 +27,17 @@ class NotRegularFileError(OSError):
     """The path exists but is not a regular file (FIFO, device, socket, folder)."""
 
 
+def undecodable(name: str) -> str | None:
+    """None for a name that is valid UTF-8; else the name with its bad bytes escaped
+    (`bad\\xff.json`), safe for JSON, logs and terminals. Python hands such names over with
+    surrogate escapes (os.scandir, glob); orjson and the alert store refuse those."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
+
+
 def kind(mode: int) -> str:
     """What a non-regular `st_mode` is, in words."""
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
