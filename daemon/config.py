@@ -472,13 +472,18 @@ MASK = "********"
 
 
 def effective(cfg: Config) -> dict[str, Any]:
-    """The effective config as plain data; secrets never appear (only their sources)."""
+    """The effective config as plain data; secrets never appear (only their sources), and
+    webhook / dead-man URLs show only scheme and host (`daemon.masking`)."""
+    from daemon.masking import mask_url
     data = cfg.model_dump(mode="json", by_alias=True, exclude_none=True)
     if cfg.alerts.email is not None and cfg.alerts.email.password:
         data["alerts"]["email"]["password"] = MASK
     for i, hook in enumerate(cfg.alerts.webhook):
         if hook.secret:
             data["alerts"]["webhook"][i]["secret"] = MASK
+        data["alerts"]["webhook"][i]["url"] = mask_url(hook.url)  # tokens live in URLs
+    if cfg.alerts.deadman is not None:
+        data["alerts"]["deadman"]["url"] = mask_url(cfg.alerts.deadman.url)
     return data
 
 
