@@ -198,10 +198,11 @@ def _tier_seen(alerts: list[dict], code: str, after: float) -> str:
     return next((t for t in order if t in tiers), "-")
 
 
-def plan(quick: bool, quiet: int, burst: int, whole: int) -> list[tuple[str, float, str]]:
+def plan(quick: bool, quiet: int, burst: int, whole: int,
+         scales: list[float]) -> list[tuple[str, float, str]]:
     n = (1, 1, 1) if quick else (quiet, burst, whole)
     out = []
-    for scale in WINDOWS:
+    for scale in scales:
         out += [("quiet", scale, "none")] * n[0] + [("burst", scale, "none")] * n[1]
         out += [("all", scale, "none")] * n[2] + [("faulted", scale, "scripted")]
     return out
@@ -287,11 +288,13 @@ def main() -> int:
     parser.add_argument("--all-runs", type=int, default=2)
     parser.add_argument("--burst", type=float, default=8.0, help="real seconds of busy loops")
     parser.add_argument("--only", default="", help="comma list of settings to run")
+    parser.add_argument("--scales", default="864,8640", help="comma list of time scales")
     args = parser.parse_args()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     base = Path(tempfile.mkdtemp(prefix="bench-trust-"))
     runs = []
-    todo = plan(args.quick, args.quiet, args.burst_runs, args.all_runs)
+    todo = plan(args.quick, args.quiet, args.burst_runs, args.all_runs,
+                [float(x) for x in args.scales.split(",")])
     if args.only:
         todo = [t for t in todo if t[0] in args.only.split(",")]
     for i, (setting, scale, faults) in enumerate(todo):
