@@ -1,0 +1,66 @@
+"""`daemon.runtime_unwritable` does not flap (issue 18 item 9): it is debounced like a sampled
+condition, and a call that wrote nothing (a heartbeat between saves) does not resolve it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import structlog
+
+from daemon.alerts import decide
+from daemon.alerts.state import Policy
+from daemon.app import RUNTIME_OK_S, Daemon
+from daemon.clock import FakeClock
+from daemon.config import load_config
+
+pytestmark = pytest.mark.anyio
+
+
+class Engine:
+    """The decision as the real engine runs it, without the outbox."""
+
+    def __init__(self) -> None:
+        self.states: dict = {}
+        self.notices: list[tuple[str, str]] = []
+        self.policy = Policy.from_config(load_config(), 1.0)
+
+    async def observe(self, rule: str, findings: list, now: float) -> None:
+        self.states, ns = decide.observe(self.states, rule, findings, now, self.policy)
+        self.notices += [(n.reason, n.state.severity.name) for n in ns]
+
+
+class Session:
+    def __init__(self) -> None:
+        self.engine = Engine()
+
+
+def fail() -> None:
+    raise OSError(28, "No space left on device")
+
+
+def nothing() -> None:
+    """A heartbeat between saves: succeeds without writing anything."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_unwritable_runtime_fires_once_and_resolves_once(tmp_path: Path) -> None:
+    """Failed writes every 2 s with no-op calls between: one HIGH, never CRITICAL, one
+    resolve 10 s after the last failure; no flapping."""
+    cfg = load_config(root=str(tmp_path), overrides={"daemon": {
+        "runtime_dir": str(tmp_path / "runtime"), "log_dir": str(tmp_path / "logs")}})
+    clock = FakeClock()
+    daemon = Daemon(cfg, clock=clock, log=structlog.get_logger("test"))
+    session = Session()
+    for i in range(120):  # one minute: a tick every 0.5 s, a save failing every 2 s
+        await daemon._window_io(session, fail if i % 4 == 0 else nothing)
+        clock.advance(0.5)
+    assert session.engine.notices == [("first", "HIGH")]
+    for _ in range(int(RUNTIME_OK_S / 0.5) + 2):  # the disk is back
+        await daemon._window_io(session, nothing)
+        clock.advance(0.5)
+    assert session.engine.notices == [("first", "HIGH"), ("resolved", "HIGH")]
