@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return CHECK_UNKNOWN
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a crash must not look like a verdict (1/2): exit 70
+        from daemon.crash import crashed
+
+        return crashed(args.command, exc)
 
 
 # -- run ---------------------------------------------------------------------------------------

@@ -133,17 +133,31 @@ def mask_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 def _render(logger: _Logger, method: str, event: dict[str, Any]) -> str:
     level = LEVELS.get(event.get("level", "info"), 20)
     logger.echo_line(level, f"burnin {event.get('level', 'info')}: {event.get('event')} "
-                     + " ".join(f"{k}={v}" for k, v in event.items()
-                                if k not in ("event", "level", "timestamp")))
+                     + " ".join(f"{k}={_one_line(v)}" for k, v in event.items()
+                                if k not in _NOT_ECHOED))
     return orjson.dumps(event, default=str).decode()
 
 
+_NOT_ECHOED = ("event", "level", "timestamp", "exception", "exc_info")  # tracebacks: file only
+
+
+def _one_line(value: Any) -> str:
+    return str(value).replace("\n", "\\n")
+
+
 _SINK: WatchedFile | None = None
+_CONFIGURED = False
+
+
+def is_configured() -> bool:
+    """Whether `configure()` ran in this process (structlog's default would print to stdout)."""
+    return _CONFIGURED
 
 
 def configure(log_dir: Path | None, level: str = "info", echo: bool = True) -> None:
     """Send structlog output to `log_dir/burnin.jsonl` (and warnings to stderr)."""
-    global _SINK
+    global _SINK, _CONFIGURED
+    _CONFIGURED = True
     if _SINK is not None:
         _SINK.close()
     _SINK = WatchedFile(log_dir / "burnin.jsonl") if log_dir is not None else None

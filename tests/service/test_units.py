@@ -57,11 +57,11 @@ def test_unit_exposure_is_at_most_1_5() -> None:
 
 
 def test_unit_is_notify_with_watchdog_and_verdict_exit_codes() -> None:
-    """Type=notify, a watchdog, Restart=on-abnormal and exit codes 1/2 counted as success."""
+    """Type=notify, a watchdog, `run --service` (a verdict exits 0) and Restart=on-failure."""
     d = _directives(UNIT.read_text())
     assert d["Type"] == ["notify"] and d["NotifyAccess"] == ["main"]
-    assert d["Restart"] == ["on-abnormal"] and d["SuccessExitStatus"] == ["1 2"]
-    assert d["WatchdogSec"] and d["ExecStart"][0].startswith(EXEC + " run")
+    assert d["Restart"] == ["on-failure"] and "SuccessExitStatus" not in d
+    assert d["WatchdogSec"] and d["ExecStart"][0].startswith(EXEC + " run --service")
 
 
 def test_unit_runs_as_a_dedicated_user_with_secrets_file() -> None:
