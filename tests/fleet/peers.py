@@ -59,7 +59,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    receiver.notifications.append(json.loads(body))
+                    receiver.notifications.append({**json.loads(body), "_at": time.time()})
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -81,6 +81,13 @@ class Receiver:
                         key = tuple(sorted(alert["labels"].items()))
                         counts[key] = counts.get(key, 0) + 1
         return counts
+
+    def trace(self) -> list[tuple[float, str, str, str]]:
+        """(time, sending peer, alertname, instance) of every firing notification."""
+        with self.lock:
+            return [(n["_at"], n.get("externalURL", ""), a["labels"].get("alertname", ""),
+                     a["labels"].get("instance", "")) for n in self.notifications
+                    for a in n.get("alerts", []) if a.get("status") == "firing"]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -115,7 +122,7 @@ class Alertmanager:
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 f"--cluster.listen-address={self.cluster}",
                 f"--cluster.advertise-address={self.cluster}",
-                "--cluster.peer-timeout=3s", "--cluster.gossip-interval=100ms",
+                "--cluster.peer-timeout=10s", "--cluster.gossip-interval=100ms",
                 "--cluster.pushpull-interval=2s", *[f"--cluster.peer={p}" for p in peers]]
         self.log = (work / f"{name}.log").open("w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
