@@ -2,8 +2,8 @@
 endpoints (one small HTTP server on loopback serves all of them, one path per host), against
 a 3-host system in the same Prometheus as the same-run baseline.
 
-    python bench/bench_fleet.py            # 200 hosts
-    python bench/bench_fleet.py --quick    # 50 hosts
+    python bench/bench_fleet.py                # fleets of 200 and 1000 hosts
+    python bench/bench_fleet.py --quick        # 50 hosts
     python bench/bench_fleet.py --hosts 500
 
 Measures the fleet query as the operator runs it (`burnin fleet --format json`, a fresh
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from daemon.fleet import ask, build, queries  # noqa: E402
 from daemon.service.metrics import render  # noqa: E402
 
-SCRAPE_S = 5
+SCRAPE_S = 10
 
 
 def status(system: str, host: str, i: int, now: float) -> dict[str, Any]:
@@ -116,102 +116,107 @@ def wait_scraped(url: str, expected: int, timeout_s: float = 120.0) -> float:
     raise SystemExit(f"Prometheus did not scrape {expected} targets in {timeout_s:g}s")
 
 
-def cli_ms(url: str, system: str, repeat: int) -> tuple[float, int, int]:
-    times, code, rows = [], -1, 0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "daemon", "fleet", "--prometheus", url,
-                               "--system", system, "--format", "json"], capture_output=True,
-                              text=True, cwd=ROOT, timeout=120)
-        times.append((time.perf_counter() - t0) * 1000)
-        code, rows = done.returncode, len(json.loads(done.stdout)["hosts"])
-    return statistics.median(times), code, rows
+def cli_ms(url: str, system: str) -> tuple[float, int, int]:
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "daemon", "fleet", "--prometheus", url,
+                           "--system", system, "--format", "json"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    ms = (time.perf_counter() - t0) * 1000
+    return ms, done.returncode, len(json.loads(done.stdout)["hosts"])
 
 
-def inproc_ms(url: str, system: str, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        results, now = ask(url, queries(system))
-        build(results, now, 300.0)
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+def inproc_ms(url: str, system: str) -> float:
+    t0 = time.perf_counter()
+    results, now = ask(url, queries(system))
+    build(results, now, 300.0)
+    return (time.perf_counter() - t0) * 1000
 
 
-def promql_ms(url: str, system: str, repeat: int) -> float:
+def promql_ms(url: str, system: str) -> float:
     """Prometheus's own evaluation time for the heaviest query (its stats, not the wire)."""
     expr = queries(system)["alerts"]
-    times = []
-    for _ in range(repeat):
-        doc = httpx.get(url + "/api/v1/query", params={"query": expr, "stats": "all"}).json()
-        timings = doc["data"].get("stats", {}).get("timings", {})
-        times.append(1000 * float(timings.get("evalTotalTime", 0.0)))
-    return statistics.median(times)
+    doc = httpx.get(url + "/api/v1/query", params={"query": expr, "stats": "all"}).json()
+    return 1000 * float(doc["data"].get("stats", {}).get("timings", {}).get("evalTotalTime", 0))
+
+
+def measure(url: str, systems: list[str], rounds: int) -> dict[str, dict[str, Any]]:
+    """Interleaved rounds (each system once per round, after one warm-up) and medians."""
+    for system in systems:
+        cli_ms(url, system)
+    raw: dict[str, dict[str, list[float]]] = {s: {"cli": [], "inproc": [], "promql": []}
+                                              for s in systems}
+    rows: dict[str, tuple[int, int]] = {}
+    for _ in range(rounds):
+        for system in systems:
+            ms, code, n = cli_ms(url, system)
+            raw[system]["cli"].append(ms)
+            rows[system] = (code, n)
+            for _ in range(4):
+                raw[system]["inproc"].append(inproc_ms(url, system))
+                raw[system]["promql"].append(promql_ms(url, system))
+    return {s: {**{k: statistics.median(v) for k, v in raw[s].items()}, "code": rows[s][0],
+                "rows": rows[s][1]} for s in systems}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--hosts", type=int)
+    parser.add_argument("--hosts", type=int, nargs="+", help="fleet sizes (default 200 1000)")
     args = parser.parse_args()
-    n = args.hosts or (50 if args.quick else 200)
+    sizes = [3, *(args.hosts or ([50] if args.quick else [200, 1000]))]
     now = time.time() + 3600  # fresh for the whole run: no host turns stale mid-bench
-    bodies = {f"/big/{i}": render(status("bench", f"host-{i:04d}", i, now)) for i in range(n)}
-    bodies |= {f"/small/{i}": render(status("small", f"node-{i}", i, now)) for i in range(3)}
-    series_per_host = sum(1 for line in bodies["/big/0"].decode().splitlines()
-                          if line and not line.startswith("#"))
+    bodies: dict[str, bytes] = {}
+    for n in sizes:
+        bodies |= {f"/s{n}/{i}": render(status(f"fleet{n}", f"host-{i:04d}", i, now))
+                   for i in range(n)}
+    series = sum(1 for line in bodies["/s3/0"].decode().splitlines()
+                 if line and not line.startswith("#"))
     server = serve(bodies)
     address = f"127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
         proc, url = prometheus(Path(tmp), address, sorted(bodies))
         try:
-            ready_s = wait_scraped(url, n + 3)
-            results = {
-                "cli_small": cli_ms(url, "small", 5), "cli_big": cli_ms(url, "bench", 5),
-                "inproc_small": inproc_ms(url, "small", 20),
-                "inproc_big": inproc_ms(url, "bench", 20),
-                "promql_small": promql_ms(url, "small", 20),
-                "promql_big": promql_ms(url, "bench", 20),
-            }
+            ready_s = wait_scraped(url, sum(sizes))
+            results = measure(url, [f"fleet{n}" for n in sizes], 1 if args.quick else 5)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
             server.shutdown()
-    write_results(n, series_per_host, ready_s, results, args)
+    write_results(sizes, series, ready_s, results, args)
     return 0
 
 
-def write_results(n: int, series: int, ready_s: float, r: dict[str, Any],
-                  args: argparse.Namespace) -> None:
-    flags = " --quick" if args.quick else f" --hosts {args.hosts}" if args.hosts else ""
-    (cs, _, rows_s), (cb, code_b, rows_b) = r["cli_small"], r["cli_big"]
+def write_results(sizes: list[int], series: int, ready_s: float,
+                  r: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    flags = (" --quick" if args.quick else
+             " --hosts " + " ".join(map(str, args.hosts)) if args.hosts else "")
+    version = subprocess.run(["prometheus", "--version"], capture_output=True,
+                             text=True).stdout.split("\n")[0]
+    base = r["fleet3"]
     lines = [
         "## fleet — `burnin fleet` on a simulated fleet (issue 17)", "",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores (shared: other helpers "
-        f"were loading it), Python {platform.python_version()}, "
-        f"{subprocess.run(['prometheus', '--version'], capture_output=True, text=True).stdout.split(chr(10))[0]}",
+        f"were loading it), Python {platform.python_version()}, {version}",
         f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"- command: `python bench/bench_fleet.py{flags}`",
-        f"- input: one Prometheus scraping {n} + 3 burnin exposition endpoints every "
-        f"{SCRAPE_S} s (one loopback HTTP server, one path per host), {series} series per "
-        f"host ({n * series} in the big system); baseline: the 3-host system in the same "
-        f"Prometheus (`--system small`)",
-        f"- all {n} targets scraped {ready_s:.1f} s after Prometheus started", "",
-        "| measure (median) | 3 hosts (baseline) | " + f"{n} hosts | ratio |",
-        "|---|---:|---:|---:|",
-        f"| `burnin fleet --format json`, fresh process, ms | {cs:.0f} | {cb:.0f} | "
-        f"{cb / cs:.2f}x |",
-        f"| in process: 6 queries + table (`ask` + `build`), ms | {r['inproc_small']:.1f} | "
-        f"{r['inproc_big']:.1f} | {r['inproc_big'] / r['inproc_small']:.2f}x |",
-        f"| Prometheus eval of the heaviest query (open alerts), ms | "
-        f"{r['promql_small']:.2f} | {r['promql_big']:.2f} | "
-        f"{r['promql_big'] / max(r['promql_small'], 1e-6):.1f}x |",
-        f"| rows in the table | {rows_s} | {rows_b} | |",
-        "",
-        f"Exit code on the big system: {code_b} (it holds RED hosts, as intended). The "
-        "per-host cost of the table is the in-process difference divided by the host count; "
-        "the fresh-process figure is dominated by Python start-up.",
+        f"- input: one Prometheus scraping {sum(sizes)} burnin exposition endpoints every "
+        f"{SCRAPE_S} s (one loopback HTTP server, one path per host; {series} series per "
+        f"host), as systems of {', '.join(map(str, sizes))} hosts; the 3-host system is the "
+        "same-run baseline. Medians of 5 interleaved rounds after a warm-up "
+        "(in-process and PromQL figures: 20 each).",
+        f"- all targets scraped {ready_s:.1f} s after Prometheus started", "",
+        "| hosts | `burnin fleet --format json`, fresh process, ms | in process (6 queries + "
+        "table), ms | × baseline | Prometheus eval, heaviest query, ms | rows | exit |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    for n in sizes:
+        x = r[f"fleet{n}"]
+        lines.append(f"| {n} | {x['cli']:.0f} | {x['inproc']:.1f} | "
+                     f"{x['inproc'] / base['inproc']:.2f} | {x['promql']:.2f} | {x['rows']} | "
+                     f"{x['code']} |")
+    lines += ["", "The fresh-process figure is dominated by Python start-up; the in-process "
+              "one is six HTTP round trips to Prometheus plus the table. Exit 2: the "
+              "simulated fleets hold RED hosts, as intended."]
     text = "\n".join(lines) + "\n"
     out = ROOT / "bench" / "results" / "fleet.md"
     out.write_text(text)
