@@ -107,7 +107,7 @@ def _rebuild(store: WindowStore, window: Window, latest: dict[str, Any],
         "metrics": latest.get("metrics") or {}, "system": latest.get("system") or ""}
     points = series_mod.load(store.folder(window.id) / series_mod.FILE)
     verdict = decide(fired, window.coverage(now), status.get("metrics") or {}, thresholds,
-                     window.time_scale)
+                     window.time_scale, window.host_load())
     doc = document.build("current", None, window, verdict, points, fired, status, now,
                          thresholds)
     doc["alert_source"] = problem or f"live alert store ({ALERT_STORE})"

@@ -146,8 +146,7 @@ class WindowRunner:
         window = self._win()
         metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
         return decide(fired, window.coverage(now), metrics if isinstance(metrics, dict) else {},
-                      self.thresholds, window.time_scale,
-                      window.host.summary(window.duration_s / window.time_scale))
+                      self.thresholds, window.time_scale, window.host_load())
 
     def should_end(self, now: float, verdict_so_far: str = "GREEN") -> bool:
         """True at the window's end, or at the first RED with `stop_on_red`."""

@@ -162,6 +162,10 @@ class Window:
             return 1.0
         return max(0.0, min(1.0, 1.0 - self.downtime_s(now) / span))
 
+    def host_load(self) -> dict[str, Any]:
+        """The host's saturated share of this window (for the verdict and status.json)."""
+        return self.host.summary(self.duration_s / self.time_scale)
+
     def record_gap(self, since: float, now: float) -> None:
         """Record the daemon down from `since` to `now` (clipped to the window)."""
         lo, hi = max(since, self.started_at), min(now, self.ends_at)
@@ -211,8 +215,7 @@ class Window:
             "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
             "time_scale": self.time_scale, "phase": self.phase,
             "coverage": round(self.coverage(now), 6),
-            "clamped": list(self.clamped),
-            "host_load": self.host.summary(self.duration_s / self.time_scale),
+            "clamped": list(self.clamped), "host_load": self.host_load(),
         }
 
     def to_dict(self) -> dict[str, Any]:
