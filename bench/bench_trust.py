@@ -15,7 +15,7 @@ fault its detection delay and tier. The baseline is the background load of this 
 machine, measured by the benchmark during every run (mean host CPU %), and the quiet runs.
 Writes bench/results/trust.md and reassembles bench/RESULTS.md.
 
-    python bench/bench_trust.py                 # full: 3 quiet + 10 burst + 2 all per scale
+    python bench/bench_trust.py                 # full: 2 quiet + 10 burst + 2 all per scale
     python bench/bench_trust.py --quick         # 1 of each, for a smoke run
 """
 
@@ -62,10 +62,12 @@ class Run:
     sut_high: list[str] = field(default_factory=list)  # HIGH/CRITICAL of the system under test
     env_high: list[str] = field(default_factory=list)  # HIGH/CRITICAL host.* / daemon.*
     share: float | None = None
+    sustained: float | None = None
     md_states_share: bool = False
     clamped: list[str] = field(default_factory=list)
     jobs_limits: int = 0  # jobs.pending_too_long / jobs.stale_claim fired (clean: false)
     background_cpu: float | None = None
+    reasons: list[str] = field(default_factory=list)  # the verdict's reason codes
     real_s: float = 0.0
     faults: list[dict] = field(default_factory=list)
 
@@ -175,7 +177,10 @@ def read_back(run: Run, demo: DemoDir) -> None:
     reports = list((demo.runtime / "reports").glob("*/final.json"))
     if reports:
         doc = json.loads(reports[0].read_text())
-        run.share = doc["verdict"].get("environment", {}).get("saturated_share")
+        env = doc["verdict"].get("environment", {})
+        run.share = env.get("saturated_share")
+        run.sustained = env.get("sustained_share")
+        run.reasons = sorted({r["code"] for r in doc["verdict"]["reasons"]})
         run.clamped = [c["key"] for c in doc["window"].get("clamped", [])]
         md = reports[0].with_name("final.md").read_text()
         run.md_states_share = "## Environment" in md and "saturated" in md
@@ -210,26 +215,35 @@ def plan(quick: bool, quiet: int, burst: int, whole: int,
 
 def summarize(runs: list[Run]) -> list[str]:
     lines = ["| setting | scale | runs | verdicts | false HIGH/CRITICAL (system under test) | "
-             "env HIGH/CRITICAL (host.*/daemon.*) | jobs limit alerts | saturated share "
-             "(mean, max) | final.md states it | background CPU % (mean) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "env HIGH/CRITICAL (host.*/daemon.*) | jobs limit alerts | saturated share, every "
+             "look (mean, max) | sustained share (mean, max) | non-GREEN only for a saturated "
+             "host | final.md states it | background CPU % (mean) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     keys = sorted({(r.setting, r.scale) for r in runs}, key=lambda k: (k[1], k[0]))
     for setting, scale in keys:
         rs = [r for r in runs if (r.setting, r.scale) == (setting, scale)]
         verdicts = ", ".join(f"{v} {sum(r.verdict == v for r in rs)}"
                              for v in ("GREEN", "YELLOW", "RED")
                              if any(r.verdict == v for r in rs))
-        shares = [r.share for r in rs if r.share is not None]
-        share = (f"{sum(shares) / len(shares):.1%}, {max(shares):.1%}" if shares else "n/a")
+        share = _mean_max([r.share for r in rs])
+        sustained = _mean_max([r.sustained for r in rs])
+        host_only = sum(r.verdict != "GREEN" and r.reasons == ["window.host_saturated"]
+                        for r in rs)
         bg = [r.background_cpu for r in rs if r.background_cpu is not None]
         sut = "-" if setting == "faulted" else str(sum(len(r.sut_high) for r in rs))
         lines.append(
             f"| {setting} | {scale:g}x | {len(rs)} | {verdicts} | {sut} | "
             f"{sum(len(r.env_high) for r in rs)} | "
             f"{'-' if setting == 'faulted' else sum(r.jobs_limits for r in rs)} | {share} | "
+            f"{sustained} | {host_only} | "
             f"{sum(r.md_states_share for r in rs)}/{len(rs)} | "
             f"{sum(bg) / len(bg) if bg else float('nan'):.0f} |")
     return lines
+
+
+def _mean_max(values: list[float | None]) -> str:
+    got = [v for v in values if v is not None]
+    return f"{sum(got) / len(got):.1%}, {max(got):.1%}" if got else "n/a"
 
 
 def fault_table(runs: list[Run]) -> list[str]:
@@ -244,13 +258,15 @@ def fault_table(runs: list[Run]) -> list[str]:
 
 
 def details(runs: list[Run]) -> list[str]:
-    lines = ["| setting | scale | seed | verdict | real s | HIGH/CRITICAL fired | "
-             "saturated | background CPU % |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| setting | scale | seed | verdict | reasons | real s | HIGH/CRITICAL fired | "
+             "saturated (every look / sustained) | background CPU % |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         fired = ", ".join(sorted(set(r.sut_high + r.env_high))) or "none"
-        share = "n/a" if r.share is None else f"{r.share:.1%}"
-        lines.append(f"| {r.setting} | {r.scale:g}x | {r.seed} | {r.verdict} | {r.real_s} | "
-                     f"{fired} | {share} | {r.background_cpu} |")
+        share = "n/a" if r.share is None else f"{r.share:.1%} / {r.sustained or 0:.1%}"
+        reasons = ", ".join(r.reasons) if len(r.reasons) <= 3 else f"{len(r.reasons)} codes"
+        lines.append(f"| {r.setting} | {r.scale:g}x | {r.seed} | {r.verdict} | {reasons or '-'} "
+                     f"| {r.real_s} | {fired} | {share} | {r.background_cpu} |")
     return lines
 
 
@@ -283,7 +299,7 @@ def write(runs: list[Run], args: argparse.Namespace, started: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--quiet", type=int, default=3)
+    parser.add_argument("--quiet", type=int, default=2)
     parser.add_argument("--burst-runs", type=int, default=10)
     parser.add_argument("--all-runs", type=int, default=2)
     parser.add_argument("--burst", type=float, default=8.0, help="real seconds of busy loops")
@@ -301,9 +317,11 @@ def main() -> int:
         window = "72h" if setting == "faulted" else WINDOWS[scale]
         run = one(setting, scale, 1000 + i, faults, window, args.burst, base)
         runs.append(run)
-        print(f"{setting:8} {scale:>6g}x seed {run.seed}: {run.verdict:6} sut={run.sut_high} "
-              f"env={run.env_high} share={run.share} bg={run.background_cpu}", flush=True)
+        print(f"{setting:8} {scale:>6g}x seed {run.seed}: {run.verdict:6} {run.reasons} "
+              f"sut={len(run.sut_high)} env={run.env_high} share={run.share} "
+              f"sustained={run.sustained} bg={run.background_cpu}", flush=True)
         write(runs, args, started)
+        (base / "runs.json").write_text(json.dumps([vars(r) for r in runs], indent=1))
     assemble()
     print(f"wrote {RESULTS}")
     return 0
