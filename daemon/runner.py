@@ -29,6 +29,13 @@ class CheckOutcome:
     duration_ms: float
     results: list[RuleResult] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    missed: int = 0  # cadence slots that passed while the check was busy or the host stalled
+    coalesced: int = 0  # wake-ups folded into this run
+    next_run: float | None = None
+
+    @property
+    def error(self) -> str | None:
+        return next((r.error for r in self.results if r.error), None)
 
     @property
     def ok(self) -> bool:

@@ -52,3 +52,26 @@ class StatusWriter:
                 "version": __version__, **doc}
         write_json(self.path, full)
         return full
+
+
+def build_status(now: float, *, system: str, host: str, started_at: float,
+                 selfmon: dict[str, Any], window: dict[str, Any],
+                 checks: dict[str, CheckState], alerts: dict[str, Any],
+                 metrics: dict[str, Any], phase: str | None = None) -> dict[str, Any]:
+    """The status document (SPEC §6) from the supervisor's parts; pure (no clock, no I/O).
+
+    `phase` overrides the window's phase (`stopped`/`completed` in the last document);
+    `alerts` is {"open", "counts", "recent"}; the verdict is added by the caller.
+    """
+    if phase is not None:
+        window = {**window, "phase": phase}
+    return {
+        "system": system, "host": host,  # fleet labels (metrics)
+        "updated_at": iso(now) or "",
+        "daemon": {"started_at": iso(started_at) or "",
+                   "uptime_s": round(now - started_at, 1), **selfmon},
+        "window": window,
+        "checks": {c: s.to_dict() for c, s in checks.items()},
+        "alerts": alerts,
+        "metrics": metrics,
+    }

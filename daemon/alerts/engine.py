@@ -8,7 +8,6 @@ whatever is still pending, with the same id.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 import uuid
@@ -45,6 +44,7 @@ class Batch:
 
 Judging = Callable[[str, str], bool]  # (code, subject) -> could the rule judge it now?
 DELIVERY_RULE = "alerts.delivery"
+STOP_CHECK_S = 0.5  # drain: how soon a stop request is noticed while waiting
 ENDPOINT_RULE = "alerts.endpoints"
 
 
@@ -61,7 +61,11 @@ class AlertEngine:
         self.episodes: dict[tuple[str, float], dict] = {}
         self.channels: dict[str, Channel] = {}
         self.workers: dict[str, Worker] = {}
-        self.tasks: list[asyncio.Task] = []
+        self._tg: Any = None  # the workers' task group, open from start() to aclose()
+        self._scopes: dict[str, anyio.CancelScope] = {}
+        self._ended: dict[str, anyio.Event] = {}
+        self._progress = anyio.Event()
+        self.outbox: store.Outbox | None = None
         self.health: dict[str, str] = {}
         self.acks_applied: dict[str, float] = {}
         self.digests: set[tuple[str, str]] = set()
@@ -75,6 +79,7 @@ class AlertEngine:
         """Load everything the engine remembers (alert states, waiting groups, silences,
         applied acks, notified events, channel health) and start the channels."""
         self.db = store.open_db(self.cfg.runtime_dir / "alerts.sqlite3", self.log)
+        self.outbox = store.Outbox(self.db)
         self.states = store.load_states(self.db)
         self.held = [router.Held(c, d, r) for c, d, r in store.load_held(self.db)]
         self.silences = store.load_silences(self.db)
@@ -83,6 +88,8 @@ class AlertEngine:
         self.health = {s.subject: "failing" for s in self.states.values()
                        if s.open and s.rule == DELIVERY_RULE}
         self.client = http_client()
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
         self._start_channels()
 
     async def configure(self, cfg: Config) -> None:
@@ -115,34 +122,57 @@ class AlertEngine:
 
     def _start_worker(self, ch: Channel) -> None:
         a = self.cfg.alerts
-        w = Worker(ch, self.db, self.clock, self.log, (a.retry_base, a.retry_max),
-                   self._on_health)
+        w = _Worker(ch, self.db, self.clock, self.log, (a.retry_base, a.retry_max),
+                    self._on_health, settled=self._settled)
         if self.health.get(ch.name) == "failing":
             w.failures = FAILING_AFTER  # its next delivery reports the channel healthy again
         self.workers[ch.name] = w
-        self.tasks.append(asyncio.get_running_loop().create_task(w.run(), name=ch.name))
+        self._ended[ch.name] = anyio.Event()
+        self._tg.start_soon(self._run_worker, w, name=f"deliver:{ch.name}")
+
+    async def _run_worker(self, w: Worker) -> None:
+        """One worker in the engine's task group; a crash is logged, never the daemon's."""
+        name = w.channel.name
+        try:
+            with anyio.CancelScope() as scope:
+                self._scopes[name] = scope
+                await w.run()
+        except Exception as exc:
+            self.log.error("alert.worker_failed", channel=name, error=repr(exc), exc_info=True)
+        finally:
+            self._ended[name].set()
+
+    def _settled(self) -> None:
+        self._progress.set()
 
     async def _stop_channels(self, timeout_s: float = 3.0) -> None:
         """Stop the workers; a message being sent stays pending and goes out later."""
         for worker in self.workers.values():
             worker.stop()
-        for task in self.tasks:
-            task.cancel()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=timeout_s)
+        for scope in self._scopes.values():
+            scope.cancel()
+        with anyio.move_on_after(timeout_s):
+            for ended in self._ended.values():
+                await ended.wait()
         for ch in self.channels.values():
             with contextlib.suppress(Exception):
                 await ch.aclose()
         if self.deadman is not None:
             await self.deadman.aclose()
-        self.tasks, self.workers, self.channels, self.deadman = [], {}, {}, None
+        self.workers, self.channels, self.deadman = {}, {}, None
+        self._scopes, self._ended = {}, {}
 
     async def aclose(self, timeout_s: float = 3.0) -> None:
         """Stop the workers; a message being sent stays pending and goes out at next start."""
-        await self._stop_channels(timeout_s)
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await self.client.aclose()
+        with anyio.CancelScope(shield=True):
+            await self._stop_channels(timeout_s)
+            if self.client is not None:
+                with contextlib.suppress(Exception):
+                    await self.client.aclose()
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+            tg, self._tg = self._tg, None
+            await tg.__aexit__(None, None, None)
         if self.db is not None:
             self.db.close()
             self.db = None
@@ -198,19 +228,23 @@ class AlertEngine:
         names = [n for n in self.channels if n in self.workers]
         with store.transaction(self.db):
             for name in names:
-                store.enqueue(self.db, msg_id, name, payload, now)
+                self.outbox.enqueue(msg_id, name, payload, now)
         self._wake(names)
 
     async def drain(self, timeout_s: float = 10.0,
                     stopping: Callable[[], bool] = lambda: False) -> bool:
         """Retry every channel at once, then wait (real time) until every pending message was
         accepted; False on timeout or when `stopping()` (SIGTERM), with what stays queued
-        logged per channel."""
+        logged per channel. Woken each time a worker settles a message, not by a poll."""
         for worker in self.workers.values():
             worker.retry_now()
         with anyio.move_on_after(timeout_s):
             while self.pending() and not stopping():
-                await asyncio.sleep(0.02)
+                self._progress = anyio.Event()
+                if not self.pending():
+                    break
+                with anyio.move_on_after(STOP_CHECK_S):  # only to notice `stopping()`
+                    await self._progress.wait()
             if not self.pending():
                 return True
         for left in (w.queued() for w in self.workers.values()):
@@ -226,6 +260,11 @@ class AlertEngine:
         return [self._record(s) | {"acked": s.acked_until is not None,
                                    "silenced": s.silenced} for s in live]
 
+    def signature(self) -> tuple:
+        """Changes whenever an open alert appears, goes, escalates, is acked or silenced."""
+        return tuple((s.fp, s.severity, s.acked_until is not None, s.silenced)
+                     for s in self.states.values() if s.open)
+
     def counts(self) -> dict[str, int]:
         out = {s.name: 0 for s in reversed(Severity)}
         for s in self.states.values():
@@ -238,7 +277,7 @@ class AlertEngine:
 
     def pending(self) -> int:
         """Messages not yet accepted by their channel (for tests and status)."""
-        return len(store.outbox_rows(self.db, "pending")) if self.db is not None else 0
+        return self.outbox.pending() if self.db is not None and self.outbox else 0
 
     # internals -------------------------------------------------------------------------------
 
@@ -280,7 +319,7 @@ class AlertEngine:
                 store.save_held(self.db, [(h.code, h.due, h.record) for h in batch.held])
             store.save_digests(self.db, self.window_id, batch.digests)
             for msg_id, name, payload in batch.outgoing:
-                store.enqueue(self.db, msg_id, name, payload, now)
+                self.outbox.enqueue(msg_id, name, payload, now)
 
     def _messages(self, groups: dict[str, list[dict]],
                   now: float) -> list[tuple[str, str, dict]]:
@@ -364,6 +403,21 @@ class AlertEngine:
             self.log.info("alert.notice", reason=n.reason, code=n.state.code,
                           severity=n.state.severity.name, fingerprint=n.state.fp,
                           silenced=n.state.silenced)
+
+
+class _Worker(Worker):
+    """A delivery worker that tells the engine each time a message was settled (sent, given
+    up or put back for a retry): `drain` waits on that instead of polling."""
+
+    def __init__(self, *args: Any, settled: Callable[[], None]) -> None:
+        super().__init__(*args)
+        self._settled = settled
+
+    async def attempt(self, row: store.OutboxRow) -> bool:
+        try:
+            return await super().attempt(row)
+        finally:
+            self._settled()
 
 
 def _msg_id() -> str:

@@ -269,3 +269,36 @@ def add_silence(db: sqlite3.Connection, sil: Silence) -> None:
 def remove_silence(db: sqlite3.Connection, silence_id: str) -> bool:
     with transaction(db):
         return db.execute("DELETE FROM silences WHERE id = ?", (silence_id,)).rowcount > 0
+
+
+class Outbox:
+    """The durable outbox: a message is written here (in the engine's transaction) before
+    it is sent, and deleted only once its channel accepted it."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def enqueue(self, msg_id: str, channel: str, payload: dict[str, Any], now: float) -> None:
+        enqueue(self.db, msg_id, channel, payload, now)
+
+    def next_pending(self, channel: str) -> OutboxRow | None:
+        return next_pending(self.db, channel)
+
+    def delivered(self, row_id: int) -> None:
+        delivered(self.db, row_id)
+
+    def retry_later(self, row_id: int, next_at: float, error: str) -> None:
+        retry_later(self.db, row_id, next_at, error)
+
+    def give_up(self, row_id: int, status: str, error: str) -> None:
+        give_up(self.db, row_id, status, error)
+
+    def disable(self, channel: str, reason: str, now: float) -> None:
+        disable(self.db, channel, reason, now)
+
+    def rows(self, status: str | None = None) -> list[dict[str, Any]]:
+        return outbox_rows(self.db, status)
+
+    def pending(self) -> int:
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
