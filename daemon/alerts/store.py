@@ -168,6 +168,19 @@ def give_up(db: sqlite3.Connection, row_id: int, status: str, error: str) -> Non
                "WHERE id = ?", (status, error, row_id))
 
 
+def retry_now(db: sqlite3.Connection, channel: str, now: float) -> int:
+    """Make every backed-off pending message of `channel` due now; how many were."""
+    with transaction(db):
+        return db.execute("UPDATE outbox SET next_at = ? WHERE channel = ? AND "
+                          "status = 'pending' AND next_at > ?", (now, channel, now)).rowcount
+
+
+def queued(db: sqlite3.Connection, channel: str) -> list[tuple[str, int, str | None]]:
+    """(message id, attempts, last error) of each pending message of `channel`, oldest first."""
+    return db.execute("SELECT msg_id, attempts, last_error FROM outbox WHERE channel = ? "
+                      "AND status = 'pending' ORDER BY id", (channel,)).fetchall()
+
+
 def outbox_rows(db: sqlite3.Connection, status: str | None = None) -> list[dict[str, Any]]:
     sql = "SELECT id, msg_id, channel, status, attempts, last_error FROM outbox"
     rows = db.execute(sql + (" WHERE status = ?" if status else "") + " ORDER BY id",

@@ -45,19 +45,14 @@ class Worker:
         now = self.clock.time()
         self.wake.set()
         try:
-            with store.transaction(self.db):
-                return self.db.execute("UPDATE outbox SET next_at = ? WHERE channel = ? AND "
-                                       "status = 'pending' AND next_at > ?",
-                                       (now, self.channel.name, now)).rowcount
+            return store.retry_now(self.db, self.channel.name, now)
         except sqlite3.Error as exc:
             self.log.error("alert.retry_now_failed", channel=self.channel.name, error=str(exc))
             return 0
 
     def queued(self) -> dict[str, Any]:
         """What this channel still has to send: count, oldest message id, last error."""
-        rows = self.db.execute("SELECT msg_id, attempts, last_error FROM outbox WHERE "
-                               "channel = ? AND status = 'pending' ORDER BY id",
-                               (self.channel.name,)).fetchall()
+        rows = store.queued(self.db, self.channel.name)
         oldest = rows[0] if rows else (None, 0, None)
         return {"channel": self.channel.name, "pending": len(rows), "oldest": oldest[0],
                 "attempts": oldest[1], "last_error": oldest[2]}
