@@ -167,7 +167,7 @@ class Book:
     def _decode_lines(self, body: bytes, text: np.ndarray,
                       nls: np.ndarray) -> tuple[list[Any], bool] | None:
         """(the events of a body, whether the strict decoder took them), or None."""
-        if not _one_per_line(body, nls) or _crowded(text, len(nls) + 1):
+        if not _one_per_line(body, nls) or _crowded(body, text, len(nls) + 1):
             return None
         for decode_lines, strict in self.parser.line_decoders:
             try:
@@ -503,10 +503,12 @@ def _one_per_line(body: bytes, nls: np.ndarray) -> bool:
     return bool((text[nls - 1] == 125).all() and (text[nls + 1] == 123).all())
 
 
-def _crowded(text: np.ndarray, lines: int) -> bool:
+def _crowded(body: bytes, text: np.ndarray, lines: int) -> bool:
     """Whether a line of a body (each of its `lines` starting with '{') may nest deeper than
-    MAX_DEPTH: a cheap count of '{' and '[' (0x7B and 0x5B, equal once bit 0x20 is set)."""
-    return int(np.count_nonzero((text | 0x20) == 0x7B)) - lines >= MAX_DEPTH
+    MAX_DEPTH: a cheap count of '{' and '[' (0x7B and 0x5B, equal once bit 0x20 is set); most
+    journals hold no '[' at all (one memchr), and then only '{' is counted."""
+    pattern = (text | 0x20) == 0x7B if b"[" in body else text == 0x7B
+    return int(np.count_nonzero(pattern)) - lines >= MAX_DEPTH
 
 
 def _deep_lines(lines: list[bytes], body: bytes) -> set[int]:

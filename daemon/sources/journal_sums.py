@@ -82,14 +82,17 @@ class Sums:
 
     def _ids(self, accounts: list[Any]) -> np.ndarray:
         ids = self.ids
-        if not ids.keys() >= set(accounts):  # numbered in order of first appearance
-            for acc in dict.fromkeys(accounts):
-                if acc not in ids:
-                    ids[acc] = len(self.names)
-                    self.names.append(acc)
-            grow = len(self.names) - len(self.acc)
-            self.acc = np.concatenate((self.acc, np.zeros(grow, np.int64)))
-            self.places = np.concatenate((self.places, np.full(grow, -1, np.int64)))
+        try:  # the common case: every account known (no set of the batch built)
+            return np.fromiter(map(ids.__getitem__, accounts), np.int64, count=len(accounts))
+        except KeyError:
+            pass
+        for acc in dict.fromkeys(accounts):  # numbered in order of first appearance
+            if acc not in ids:
+                ids[acc] = len(self.names)
+                self.names.append(acc)
+        grow = len(self.names) - len(self.acc)
+        self.acc = np.concatenate((self.acc, np.zeros(grow, np.int64)))
+        self.places = np.concatenate((self.places, np.full(grow, -1, np.int64)))
         return np.fromiter(map(ids.__getitem__, accounts), np.int64, count=len(accounts))
 
 
