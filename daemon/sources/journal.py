@@ -32,6 +32,7 @@ from daemon.sources import journal_state
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_parse import Fields, Parser
 from daemon.sources.journal_scan import Position, crc_of, find_first, scan
+from daemon.sources.journal_small import SMALL_READ
 from daemon.sources.ledger_snapshot import SnapshotError, parse_snapshot, reconcile
 from daemon.sources.registry import source
 from daemon.sources.regular import fopen_regular, read_regular
@@ -192,6 +193,8 @@ class JournalSource:
     def _read(self, fh: IO[bytes], *, full: bool) -> int:
         total = os.fstat(fh.fileno()).st_size
         progress = self._progress(total) if full and self.env.progress else None
+        if total - self.pos.offset >= SMALL_READ:
+            import numpy  # noqa: F401 - a large read takes the batched (numpy) paths
         if full and self.env.oneshot and not self.pos.offset and split.usable(self.book, total):
             split.replay(fh, self.pos, self.book, self._new_book(), total)  # two cores
         tail = scan(fh, self.pos, self.book, progress=progress)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import decimal
 import json
 import re
+import sys
 from decimal import Decimal
 from itertools import accumulate
 from operator import attrgetter
@@ -33,6 +34,7 @@ from daemon.sources.journal_parse import (
     Parser,
     raw_number,
 )
+from daemon.sources.journal_small import SMALL_KEYS, SmallKeys, hash_list
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,11 +96,19 @@ class Book:
 
     @property
     def keys(self) -> KeyTable:
-        """The idempotency keys seen (64-bit hashes)."""
-        if self._table is None:
-            from daemon.sources.journal_keys import KeyTable
-            self._table = KeyTable()
-        return self._table
+        """The idempotency keys seen (64-bit hashes): a Python set while the journal is small
+        and numpy is not loaded, then a numpy KeyTable."""
+        table = self._table
+        if table is None:
+            if _small():
+                table = SmallKeys()
+            else:
+                from daemon.sources.journal_keys import KeyTable
+                table = KeyTable()
+        elif table.__class__ is SmallKeys and (table.count > SMALL_KEYS or not _small()):
+            table = table.upgrade()
+        self._table = table
+        return table  # type: ignore[return-value]
 
     @keys.setter
     def keys(self, table: KeyTable) -> None:
@@ -150,6 +160,10 @@ class Book:
         """Apply the complete lines of `body` (lines joined by `\\n`); returns their number.
 
         A clean body is decoded in one call, without splitting it into lines."""
+        if _small():  # a small journal: no numpy (see JournalSource._read)
+            lines = body.split(b"\n")
+            self.feed(lines, line_no, offset, body)
+            return len(lines)
         text = np.frombuffer(body, np.uint8)
         nls = np.flatnonzero(text == 10)
         count = len(nls) + 1
@@ -261,6 +275,8 @@ class Book:
 
     def _sum_scaled(self, accounts: list[Any], joined: bytes) -> bool:
         """Add plain-number deltas to the pending int64 sums; False when they must not."""
+        if _small():
+            return False  # summed as Decimals: a small journal never loads numpy
         if self._wide is None:
             self._fold()
             self._wide = not all(map(_roomy, self._balances.values()))
@@ -446,9 +462,17 @@ class Book:
         return out
 
 
-def hash_many(raws: list[bytes]) -> np.ndarray:
+def hash_many(raws: list[bytes]) -> Any:
+    """The key hashes of a batch (numpy's vectorised hash, or the same in pure Python)."""
+    if _small():
+        return hash_list(raws)
     from daemon.sources.journal_keys import hash_many
     return hash_many(raws)
+
+
+def _small() -> bool:
+    """Whether to do without numpy: it is not loaded (yet) — a small journal never loads it."""
+    return "numpy" not in sys.modules
 
 
 _GET_A, _GET_D, _GET_K, _GET_C, _GET_T = (attrgetter(r) for r in "adkct")
