@@ -3,7 +3,8 @@ three trees (node-b with a scripted fault), a real Prometheus scraping their `[m
 listen` endpoints and evaluating the shipped rules, and a two-peer Alertmanager cluster that
 receives every burnin's alerts (one webhook per peer, as the README recommends) and notifies a
 webhook receiver. The fleet verdict is RED naming node-b; each alert is notified once through
-the cluster, and still once after the peer that was sending is killed mid-run."""
+the cluster, and still once after the peer that was sending is killed mid-run; a burnin that
+stops reporting shows as stale."""
 
 from __future__ import annotations
 
@@ -24,10 +25,10 @@ HOSTS = ["node-a", "node-b", "node-c"]
 QUIET_S = 15.0  # > the peers' 10 s cluster.peer-timeout: a duplicate would show by then
 
 
-def fleet(prom_url: str, fmt: str = "json") -> tuple[int, str]:
+def fleet(prom_url: str, fmt: str = "json", *extra: str) -> tuple[int, str]:
     done = subprocess.run([sys.executable, "-m", "daemon", "fleet", "--prometheus", prom_url,
-                           "--format", fmt], capture_output=True, text=True, timeout=60,
-                          cwd=REPO)
+                           "--format", fmt, *extra], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
     return done.returncode, done.stdout
 
 
@@ -44,6 +45,11 @@ def notified(receiver: Receiver, alertname: str, **labels: str) -> list[int]:
     return [n for key, n in receiver.firing().items()
             if dict(key).get("alertname") == alertname
             and all(dict(key).get(k) == v for k, v in labels.items())]
+
+
+def stale_hosts(prom_url: str) -> list[str]:
+    code, out = fleet(prom_url, "json", "--stale-after", "15s")
+    return [h["host"] for h in json.loads(out)["hosts"] if h["stale"]] if code == 2 else []
 
 
 def sender(ams: list[Alertmanager]) -> Alertmanager:
@@ -89,7 +95,13 @@ def test_fleet_verdict_and_one_notification_per_alert_through_the_cluster(
         by_host["node-c"].tear_state()
         wait_for(lambda: notified(receiver, "state.corrupt", instance="node-c"), timeout=60,
                  what="state.corrupt of node-c notified by the surviving peer")
-        time.sleep(QUIET_S)
+        quiet_from = time.monotonic()
+
+        # A burnin that stops reporting is marked stale (status is rewritten every <= 5 s).
+        by_host["node-a"].stop()
+        stale = wait_for(lambda: stale_hosts(prom.url), timeout=60, what="node-a stale")
+        assert stale == ["node-a"]
+        time.sleep(max(0.0, QUIET_S - (time.monotonic() - quiet_from)))
         counts = receiver.firing()
         trace = receiver.trace()
 
