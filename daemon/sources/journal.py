@@ -196,7 +196,7 @@ class JournalSource:
         if total - self.pos.offset >= SMALL_READ:
             import numpy  # noqa: F401 - a large read takes the batched (numpy) paths
         if full and self.env.oneshot and not self.pos.offset and split.usable(self.book, total):
-            split.replay(fh, self.pos, self.book, self._new_book(), total)  # two cores
+            split.replay(fh, self.pos, self.book, self._new_book(), total, progress)
         tail = scan(fh, self.pos, self.book, progress=progress)
         self._set_marks(fh)
         return tail

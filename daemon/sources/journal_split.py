@@ -17,6 +17,7 @@ import decimal
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 from daemon.sources.journal_book import COUNTERS, EXACT, Book
@@ -32,9 +33,11 @@ def usable(book: Book, size: int) -> bool:
             and "s" not in book.parser.paths)
 
 
-def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int) -> None:
+def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int,
+           progress: Callable[[int], None] | None = None) -> None:
     """Apply the complete lines of `fh` after `pos` (at 0) up to `size`, on two cores.
-    `fresh` is an empty Book of the same configuration (the child's)."""
+    `fresh` is an empty Book of the same configuration (the child's); `progress` is told
+    about the first half (the bytes read here)."""
     cut = _cut(fh, size)
     if cut is None:
         return
@@ -47,7 +50,7 @@ def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int) -> 
         _child(fh.fileno(), cut, size, fresh, wfd)
     os.close(wfd)
     try:
-        scan(fh, pos, book, limit=cut)
+        scan(fh, pos, book, limit=cut, progress=progress)
         half = _receive(rfd)
     finally:
         os.close(rfd)
