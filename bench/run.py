@@ -3,6 +3,7 @@
     python bench/run.py              # run all bench_*.py, then assemble
     python bench/run.py --quick      # smaller inputs
     python bench/run.py --assemble   # only rebuild RESULTS.md from the stored sections
+    python bench/run.py --only journal --only jobs   # some areas, then assemble
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ HERE = Path(__file__).resolve().parent
 ORDER = ("journal", "jobs", "alerts", "health", "service")
 
 
-def run_all(quick: bool) -> int:
+def run_all(quick: bool, only: list[str] | None = None) -> int:
     failed = 0
     for script in sorted(HERE.glob("bench_*.py")):
+        if only and script.stem.removeprefix("bench_") not in only:
+            continue
         cmd = [sys.executable, str(script), *(["--quick"] if quick else [])]
         print("$", " ".join(cmd), flush=True)
         failed += subprocess.call(cmd, cwd=HERE.parent) != 0
@@ -41,8 +44,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--assemble", action="store_true")
+    parser.add_argument("--only", action="append", metavar="AREA",
+                        help="run only bench_<AREA>.py (repeatable); the others keep their "
+                             "stored sections")
     args = parser.parse_args()
-    failed = 0 if args.assemble else run_all(args.quick)
+    failed = 0 if args.assemble else run_all(args.quick, args.only)
     print(f"wrote {assemble()}")
     return 1 if failed else 0
 
