@@ -10,9 +10,9 @@ import structlog
 
 from daemon.alerts import decide
 from daemon.alerts.state import Policy
-from daemon.app import RUNTIME_OK_S, Daemon
 from daemon.clock import FakeClock
 from daemon.config import load_config
+from daemon.recorder import RUNTIME_OK_S, RuntimeGuard
 
 pytestmark = pytest.mark.anyio
 
@@ -28,11 +28,6 @@ class Engine:
     async def observe(self, rule: str, findings: list, now: float) -> None:
         self.states, ns = decide.observe(self.states, rule, findings, now, self.policy)
         self.notices += [(n.reason, n.state.severity.name) for n in ns]
-
-
-class Session:
-    def __init__(self) -> None:
-        self.engine = Engine()
 
 
 def fail() -> None:
@@ -51,16 +46,15 @@ def anyio_backend() -> str:
 async def test_unwritable_runtime_fires_once_and_resolves_once(tmp_path: Path) -> None:
     """Failed writes every 2 s with no-op calls between: one HIGH, never CRITICAL, one
     resolve 10 s after the last failure; no flapping."""
-    cfg = load_config(root=str(tmp_path), overrides={"daemon": {
-        "runtime_dir": str(tmp_path / "runtime"), "log_dir": str(tmp_path / "logs")}})
     clock = FakeClock()
-    daemon = Daemon(cfg, clock=clock, log=structlog.get_logger("test"))
-    session = Session()
+    engine = Engine()
+    guard = RuntimeGuard(engine, clock, structlog.get_logger("test"),  # type: ignore[arg-type]
+                         str(tmp_path / "runtime"))
     for i in range(120):  # one minute: a tick every 0.5 s, a save failing every 2 s
-        await daemon._window_io(session, fail if i % 4 == 0 else nothing)
+        await guard.run(fail if i % 4 == 0 else nothing)
         clock.advance(0.5)
-    assert session.engine.notices == [("first", "HIGH")]
+    assert engine.notices == [("first", "HIGH")]
     for _ in range(int(RUNTIME_OK_S / 0.5) + 2):  # the disk is back
-        await daemon._window_io(session, nothing)
+        await guard.run(nothing)
         clock.advance(0.5)
-    assert session.engine.notices == [("first", "HIGH"), ("resolved", "HIGH")]
+    assert engine.notices == [("first", "HIGH"), ("resolved", "HIGH")]
