@@ -156,8 +156,10 @@ _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
      "A watched process burns CPU above idle_cpu_max while no job is pending or claimed (seed "
      "003: idle worker < 2 %). Look for polling loops."),
     ("host.cpu_high", MED, C, "health", True,
-     "Host CPU above 80 % (MEDIUM) or 95 % (HIGH). Find the top consumers; the burn-in's "
-     "figures are unreliable on a saturated host."),
+     "Host CPU above 80 % (MEDIUM) or 95 % (HIGH), held for thresholds.sample_for_min (30 s "
+     "real). Find the top consumers; the burn-in's figures are unreliable on a saturated host. "
+     "Environmental: never CRITICAL, never decides the verdict; the report states the share of "
+     "the window the host was saturated (YELLOW from thresholds.environment_yellow_share)."),
     ("host.memory_high", MED, C, "health", True,
      "Host memory above 80 % (MEDIUM) or 95 % (HIGH). Find the top consumers before the OOM "
      "killer does."),
@@ -178,7 +180,8 @@ _ROWS: list[tuple[str, Severity, Kind, str, bool, str]] = [
      "that period. Read logs/burnin.jsonl for the error; check host load."),
     ("daemon.delivery_failing", HIGH, C, "health", False,
      "A notification channel failed its last 3 attempts; alerts are queued in the durable "
-     "outbox and will be delivered when it recovers. Check the SMTP server / webhook endpoint."),
+     "outbox and will be delivered when it recovers. Check the SMTP server / webhook endpoint. "
+     "burnin's own trouble: never CRITICAL, never counted against the system under test."),
     ("daemon.endpoint_disabled", HIGH, C, "health", False,
      "A webhook answered 410 Gone and was disabled. Fix or remove the endpoint in the config "
      "and reload (SIGHUP)."),
