@@ -73,7 +73,8 @@ class WindowRunner:
                                                scale_given=self.scale_given,
                                                source=getattr(self.cfg, "source", "<defaults>"))
         self.clock.scale = window.time_scale
-        window.host.host = window.host.host or socket.gethostname()
+        named = getattr(getattr(self.cfg, "system", None), "host", "")
+        window.host.host = window.host.host or named or socket.gethostname()
         self._note_clamped(window)
         if window.last_gap is not None:
             self._count_missed(window, window.last_gap)
