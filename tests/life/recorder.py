@@ -13,6 +13,7 @@ class Recorder:
     def __init__(self) -> None:
         self.docs: list[dict[str, Any]] = []
         self.down = False
+        self.hold: threading.Event | None = None  # set: answer only once it is set
         self.lock = threading.Lock()
         rec = self
 
@@ -26,6 +27,9 @@ class Recorder:
                     return
                 with rec.lock:
                     rec.docs.append(json.loads(body))
+                hold = rec.hold
+                if hold is not None:
+                    hold.wait(10.0)
                 self.send_response(200)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -47,6 +51,10 @@ class Recorder:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.docs)
 
     def alerts(self, code: str | None = None) -> list[dict[str, Any]]:
         """Every alert record received, in arrival order (optionally of one code)."""
