@@ -72,7 +72,7 @@ OUT = "data/webrelay_out"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [2, 4])  # both failed before the fix (spurious resolve/re-fire)
 def test_process_history_keeps_its_alerts(seed: int, seed_tree: Path, tmp_path: Path) -> None:
     """Claims appear and go while the real daemon is reloaded, stopped, killed and started:
     per claim the webhook sees first -> (escalated|repeat)* -> resolved, with a resolve only
