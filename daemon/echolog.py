@@ -34,8 +34,8 @@ class EchoLogger:
         for key in fields:
             if any(s in key.lower() for s in _SECRET_KEYS) and fields[key]:
                 fields[key] = "********"
-        text = " ".join(f"{k}={v}" for k, v in fields.items())
-        print(f"burnin {level}: {event} {text}", file=sys.stderr, flush=True)
+        text = "".join(f" {k}={v}" for k, v in fields.items())
+        print(f"burnin {level}: {event}{text}", file=sys.stderr, flush=True)
 
     def debug(self, event: str, **kw: Any) -> None:
         self._emit("debug", event, **kw)
