@@ -43,8 +43,16 @@ def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int,
         return
     import daemon.sources.journal_keys
     import daemon.sources.journal_sums  # noqa: F401 - loaded once, before the fork
-    rfd, wfd = os.pipe()
-    pid = os.fork()
+    try:
+        rfd, wfd = os.pipe()
+    except OSError:
+        return  # no pipe (descriptors exhausted): one process
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process slot for a child: one process
+        os.close(rfd)
+        os.close(wfd)
+        return
     if pid == 0:  # the child: never returns
         os.close(rfd)
         _child(fh.fileno(), cut, size, fresh, wfd)

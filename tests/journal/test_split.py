@@ -88,3 +88,16 @@ async def test_a_failing_child_leaves_the_half_to_the_parent(
     assert two["merged"] == [] and two["balances"] == one["balances"]
     assert two["metrics"] == one["metrics"] and two["crc"] == one["crc"]
     assert Decimal(two["balances"][0][1]) > 0
+
+
+async def test_no_fork_means_one_process(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fork failing (no memory, no process slot) leaves the whole replay to the process."""
+    tree.append(*healthy(3000))
+    one = await replay(tree, monkeypatch, two=False)
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(split.os, "fork", refuse)
+    two = await replay(tree, monkeypatch, two=True)
+    assert two["merged"] == [] and two["metrics"] == one["metrics"] and two["crc"] == one["crc"]
