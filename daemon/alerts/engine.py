@@ -237,7 +237,7 @@ class AlertEngine:
         accepted; False on timeout or when `stopping()` (SIGTERM), with what stays queued
         logged per channel. Woken each time a worker settles a message, not by a poll."""
         for worker in self.workers.values():
-            worker.retry_now()
+            worker.drain()
         with anyio.move_on_after(timeout_s):
             while self.pending() and not stopping():
                 self._progress = anyio.Event()

@@ -18,6 +18,7 @@ from daemon.clock import Clock
 from daemon.errors import PermanentDeliveryError, RetryableDeliveryError
 
 Health = Callable[[str, str, str], None]  # (channel, "ok"|"failing"|"gone", detail)
+DRAIN_RETRY_S = 1.0  # while the window's end drains, no back-off is longer than this
 
 
 class Worker:
@@ -34,6 +35,7 @@ class Worker:
         self.sent = 0
         self.rng = random.Random()
         self.stopped = False
+        self.draining = False
 
     def stop(self) -> None:
         """Ask the loop to end (a cancellation swallowed by a library cannot keep it alive)."""
@@ -49,6 +51,12 @@ class Worker:
         except sqlite3.Error as exc:
             self.log.error("alert.retry_now_failed", channel=self.channel.name, error=str(exc))
             return 0
+
+    def drain(self) -> int:
+        """The window's end: retry at once, and keep every later back-off short (an attempt
+        in flight now may fail after this call; its Retry-After must not outlive the drain)."""
+        self.draining = True
+        return self.retry_now()
 
     def queued(self) -> dict[str, Any]:
         """What this channel still has to send: count, oldest message id, last error."""
@@ -93,6 +101,8 @@ class Worker:
             self._failed(row, str(exc), permanent=True)
         except RetryableDeliveryError as exc:
             delay = backoff(row.attempts, *self.retry_s, self.rng.random(), exc.retry_after_s)
+            if self.draining:
+                delay = min(delay, DRAIN_RETRY_S)
             store.retry_later(self.db, row.id, self.clock.time() + delay, str(exc))
             self._failed(row, str(exc), permanent=False)
         else:

@@ -57,7 +57,8 @@ async def test_start_does_not_wait_out_a_persisted_back_off(make_cfg, log):
         clock = SystemClock()
         async with running(cfg, clock, log) as eng:
             await eng.observe("r", [finding("process.down", "w", "down")], clock.time())
-            await until(lambda: len(srv.requests) == 1)
+            # the refusal and its hour-long back-off are stored, not just received
+            await until(lambda: any(w.queued()["attempts"] == 1 for w in eng.workers.values()))
         async with running(cfg, clock, log) as eng:
             await until(lambda: eng.pending() == 0)
     first, again = (r.headers["webhook-id"] for r in srv.requests)
