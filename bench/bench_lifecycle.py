@@ -7,8 +7,9 @@ each checked against the pure SPEC §4 model in tests/life/model.py.
     python bench/bench_lifecycle.py --histories 200  # fewer
 
 Baseline in the same run: the same driver against a mutant engine that forgets a channel's
-failure on restart (the bug seeds 13/17/32 found) — it shows what a violation looks like and
-that the checker finds it. Writes bench/results/lifecycle.md and rebuilds bench/RESULTS.md.
+failure on restart (the bug of seeds 6/10/17 in tests/life/test_model.py): it shows what a
+violation looks like and that the checker finds it. Writes bench/results/lifecycle.md and
+rebuilds bench/RESULTS.md.
 """
 
 from __future__ import annotations
