@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from daemon.alerts import decide, router, store
+from daemon.alerts import decide, router, store, storm
 from daemon.alerts.deadman import Deadman
 from daemon.alerts.retry import FAILING_AFTER
 from daemon.alerts.state import AlertState, Policy, digest, fingerprint, record
@@ -185,6 +185,7 @@ class AlertEngine:
         `judging(code, subject)` says the rule could not judge yet (a rule that has just
         started and has not gathered its samples or scanned its folders has not looked).
         An event already notified in this window is not notified again."""
+        findings = storm.bound(findings, self.cfg.alerts.max_subjects_per_code)
         seen = {fingerprint(f.code, f.subject) for f in findings}
         kept = {fp: st for fp, st in self.states.items()
                 if judging is not None and st.rule == rule and fp not in seen

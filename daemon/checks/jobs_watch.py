@@ -9,6 +9,7 @@ the reconciling rescan (the whole truth in a one-shot `burnin check`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import anyio
 import orjson
 
 from daemon import atomic
+from daemon.alerts import storm
 from daemon.checks import jobs_decide as jd
 from daemon.checks.base import Emit, Env, Rule, Tick
 from daemon.checks.registry import register
@@ -58,11 +60,18 @@ class JobsWatch(Rule):
         """Every condition seen now, plus the events not reported yet."""
         ix, pats = self.src.index, self.src.patterns
         stale = jd.stale_findings(ix.claims, pats["claims"].folder, now, self._stale_s())
-        out = stale + jd.pending_findings(ix.pending, pats["pending"].folder, now,
-                                          self._pending_s())
+        out = stale + self._pending_bounded(now)  # a flood is built in chunks (storm.py)
         out += [jd.unavailable_finding(f, why) for f, why in sorted(self.src.unavailable.items())]
         out += [jd.event_finding(ev) for ev in ix.drain()]
         return out + self._excessive(stale)
+
+    def _pending_bounded(self, now: float) -> list[Finding]:
+        bounder = storm.Bounder(self.env.cfg.alerts.max_subjects_per_code)
+        items = iter(self.src.index.pending.items())
+        while chunk := dict(itertools.islice(items, 1000)):
+            bounder.add(jd.pending_findings(chunk, self.src.patterns["pending"].folder, now,
+                                            self._pending_s()))
+        return bounder.result()
 
     def _excessive(self, stale: list[Finding]) -> list[Finding]:
         self.stale_seen.update(f.subject for f in stale)
