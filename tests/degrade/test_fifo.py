@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,14 +126,12 @@ def test_daemon_with_a_fifo_in_every_observed_path_keeps_running_and_stops_on_si
         seq = status(runtime)["seq"]
         wait_for(lambda: status(runtime)["seq"] >= seq + 3)
         assert proc.poll() is None
-        started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=10)
-        took = time.monotonic() - started
+        _, err = proc.communicate(timeout=5)  # SPEC §7: stops within 5 s
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0 and took < 5.0, (took, err)
+    assert proc.returncode == 0, err
     reasons = " ".join(a["message"] for a in status(runtime)["alerts"]["open"])
     assert "FIFO" in reasons and "character device" in reasons
