@@ -180,7 +180,7 @@ def big_tree(path: Path) -> Path:
     return root
 
 
-def timed(cmd: list[str]) -> dict[str, float]:
+def timed(cmd: list[str], code: Path = HERE.parent) -> dict[str, float]:
     """Wall, CPU (user+system) and peak RSS (MiB) of one process and the children it reaped.
 
     The command runs under GNU time, for its peak RSS (%M: time's wait4 is clean, while ours
@@ -190,7 +190,7 @@ def timed(cmd: list[str]) -> dict[str, float]:
     gnu = shutil.which("time", path="/usr/bin:/bin")
     if gnu is None:
         raise RuntimeError("GNU time (/usr/bin/time) is needed for whole-process figures")
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, "PYTHONPATH": str(code)}
     t0 = time.perf_counter()
     proc = subprocess.Popen([gnu, "-f", "%M %x", *cmd], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir())
@@ -205,21 +205,25 @@ def timed(cmd: list[str]) -> dict[str, float]:
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": int(rss) / 1024}
 
 
-def interleaved(pairs: dict[str, tuple[list[str], list[str]]],
-                runs: int) -> dict[str, dict[str, dict[str, float]]]:
-    """Median figures of each (burnin, baseline) pair, runs alternating which goes first."""
+def interleaved(pairs: dict[str, tuple[list[str], list[str]]], runs: int,
+                before: Path | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """Median figures of each (burnin, baseline) pair — and of burnin at an older commit
+    (`before`, a checkout) — runs rotating which goes first."""
+    sides = ["burnin", "baseline", *(["before"] if before else [])]
     samples: dict[str, dict[str, list[dict[str, float]]]] = {
-        name: {"burnin": [], "baseline": []} for name in pairs}
+        name: {who: [] for who in sides} for name in pairs}
     for i in range(runs):
         for name, (burnin, base) in pairs.items():
-            order = (("burnin", burnin), ("baseline", base))
-            for who, cmd in order if i % 2 == 0 else order[::-1]:
-                samples[name][who].append(timed(cmd))
+            cmds = {"burnin": (burnin, HERE.parent), "baseline": (base, HERE.parent),
+                    "before": (burnin, before or HERE.parent)}
+            for who in sides[i % len(sides):] + sides[:i % len(sides)]:
+                samples[name][who].append(timed(*cmds[who]))
     return {name: {who: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-                   for who, rs in sides.items()} for name, sides in samples.items()}
+                   for who, rs in got.items()} for name, got in samples.items()}
 
 
-def whole_process(path: Path, runs: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def whole_process(path: Path, runs: int,
+                  before: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     py = sys.executable
     bare = [py, "-c", "pass"]
     empty, small, big = small_tree(0), small_tree(1000), big_tree(path)
@@ -233,12 +237,26 @@ def whole_process(path: Path, runs: int) -> tuple[dict[str, Any], dict[str, Any]
             [*check, str(big), "--only", "integrity"],
             [py, "-c", FLOOR_SCRIPT, str(path.resolve())]),
     }
-    load = {"before": os.getloadavg()}
-    figures = interleaved(pairs, runs)
+    old = _checkout(before) if before else None
+    load: dict[str, Any] = {"before": os.getloadavg(), "ref": before}
+    try:
+        figures = interleaved(pairs, runs, old)
+    finally:
+        if old is not None:
+            subprocess.run(["git", "-C", str(HERE.parent), "worktree", "remove", "--force",
+                            str(old)], check=False, capture_output=True)
     load["after"] = os.getloadavg()
     for root in (empty, small, big):
         shutil.rmtree(root)
     return figures, load
+
+
+def _checkout(ref: str) -> Path:
+    """A detached checkout of `ref` (a git worktree in a temporary folder)."""
+    where = Path(tempfile.mkdtemp(prefix="bench-before-")) / "tree"
+    subprocess.run(["git", "-C", str(HERE.parent), "worktree", "add", "--detach", str(where),
+                    ref], check=True, capture_output=True)
+    return where
 
 
 def run_child(kind: str, path: Path) -> dict[str, float]:
@@ -268,6 +286,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100k events instead of 1M")
     ap.add_argument("--runs", type=int, default=5, help="whole-process runs (median)")
+    ap.add_argument("--before", metavar="REF",
+                    help="also time `burnin check` as of this commit (interleaved)")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -281,25 +301,33 @@ def main() -> None:
     replay = min((run_child("replay", path) for _ in range(2)), key=lambda r: r["seconds"])
     inc = run_child("incremental", path)
     jq = run_jq(path, min(JQ_EVENTS, n))
-    whole = whole_process(path, args.runs)
-    flag = (" --quick" if args.quick else "") + (f" --runs {args.runs}" if args.runs != 5 else "")
+    whole = whole_process(path, args.runs, args.before)
+    flag = ((" --quick" if args.quick else "") + (f" --runs {args.runs}" if args.runs != 5 else "")
+            + (f" --before {args.before}" if args.before else ""))
     write_report(n, path, floor, replay, inc, jq, flag, whole)
 
 
 def whole_rows(whole: tuple[dict[str, Any], dict[str, Any]]) -> list[str]:
     figures, load = whole
-    out = ["| what (whole process) | burnin wall s | CPU s | peak RSS MiB | baseline wall s "
-           "| CPU s | peak RSS MiB | wall ratio | target |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    ref = load.get("ref")
+    head = ("| what (whole process) | burnin wall s | CPU s | peak RSS MiB | baseline wall s "
+            "| CPU s | peak RSS MiB | wall ratio | CPU ratio | target |")
+    if ref:
+        head += f" burnin at `{ref}`: wall s, CPU s, peak RSS MiB |"
+    out = [head, "|---" * head.count(" | ") + "|---|"]
     for name, sides in figures.items():
         b, base = sides["burnin"], sides["baseline"]
         ratio = b["wall"] / base["wall"]
         replay = name.startswith("replay")
         goal = ("<= 1.0x, <= 120 MiB" if replay else "<= 4x, <= 40 MiB")
         met = (ratio <= 1.0 and b["rss"] <= 120) if replay else (ratio <= 4 and b["rss"] <= 40)
-        out.append(f"| {name} | {b['wall']:.3f} | {b['cpu']:.3f} | {b['rss']:.1f} | "
-                   f"{base['wall']:.3f} | {base['cpu']:.3f} | {base['rss']:.1f} | {ratio:.2f}x | "
-                   f"{goal}: {'met' if met else 'NOT met'} |")
+        row = (f"| {name} | {b['wall']:.3f} | {b['cpu']:.3f} | {b['rss']:.1f} | "
+               f"{base['wall']:.3f} | {base['cpu']:.3f} | {base['rss']:.1f} | {ratio:.2f}x | "
+               f"{b['cpu'] / base['cpu']:.2f}x | {goal}: {'met' if met else 'NOT met'} |")
+        if ref:
+            old = sides["before"]
+            row += f" {old['wall']:.3f}, {old['cpu']:.3f}, {old['rss']:.1f} |"
+        out.append(row)
     out += ["", f"Load average (1, 5, 15 min) before: {_load(load['before'])}, after: "
             f"{_load(load['after'])} — other helpers were loading this 2-core machine while it "
             "was measured, so walls vary from run to run; CPU seconds are steadier."]
