@@ -111,7 +111,8 @@ def clean(book: Book) -> bool:
 
 
 def _half(book: Book, pos: Position, cut: int) -> dict[str, Any]:
-    return {"counts": book.counts, "balances": book.balances, "keys": book.keys.to_bytes(),
+    levels = [level.tobytes() for level in book.keys.levels]  # each sorted: no merge sort
+    return {"counts": book.counts, "balances": book.balances, "keys": levels,
             "history": list(book.history.batches), "history_start": book.history.start,
             "offset": pos.offset, "lines": pos.lines, "crc": pos.crc, "length": pos.offset - cut}
 
@@ -120,8 +121,8 @@ def merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
     """Merge a clean half into `book`/`pos`; False (nothing changed) when it must be re-read."""
     import numpy as np
 
-    keys = np.frombuffer(half["keys"], dtype=np.uint64)  # sorted, unique (KeyTable.to_bytes)
-    if book.keys.seen_any(keys):
+    levels = [np.frombuffer(raw, dtype=np.uint64) for raw in half["keys"]]  # sorted, disjoint
+    if levels and book.keys.seen_any(np.concatenate(levels)):
         return False  # a key of the half was seen before it: re-read for its line
     balances = dict(book.balances)
     try:
@@ -134,7 +135,8 @@ def merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
     book.balances = balances
     for name in COUNTERS:
         book.counts[name] += half["counts"][name]
-    book.keys.push_unique(keys)
+    for level in sorted(levels, key=len):  # the largest ends up lowest
+        book.keys.push_unique(level)
     for start, accounts, deltas in half["history"]:
         book.history.add(before + start, accounts, deltas)
     pos.crc = crc32_combine(pos.crc, half["crc"], half["length"])
