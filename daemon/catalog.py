@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from daemon.model import Kind, Severity
+from daemon.severity import Kind, Severity
 
 C, E = Kind.CONDITION, Kind.EVENT
 CRIT, HIGH, MED, INFO = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.INFO

@@ -8,7 +8,7 @@ import sys
 from typing import NoReturn
 
 from daemon import __version__
-from daemon.durations import parse_duration
+from daemon.durations import duration_arg
 from daemon.model import CHECKS
 
 EX_USAGE = 64
@@ -35,11 +35,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(EX_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+duration = duration_arg  # the argparse type of every duration option
 
 
 def duration_text(text: str) -> str:

@@ -290,7 +290,7 @@ EXAMPLE = "burnin fleet --prometheus http://prometheus:9090 --system payments"
 
 def add_parser(sub: Any) -> None:
     """Register `burnin fleet` on the CLI's subparsers (daemon/cliargs.py)."""
-    from daemon.cliargs import duration
+    from daemon.durations import duration_arg as duration
 
     p = sub.add_parser("fleet", help=SUMMARY, description=DESCRIPTION,
                        epilog=f"exit codes: {CODES}\n\nexample:\n  {EXAMPLE}",

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class Severity(enum.IntEnum):
-    """Alert tiers of SPEC §4, ordered so that `max()` gives the worst."""
-
-    INFO = 0
-    MEDIUM = 1
-    HIGH = 2
-    CRITICAL = 3
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.strip().upper()]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Kind(enum.StrEnum):
-    """A condition stays firing while seen; an event is notified once."""
-
-    CONDITION = "condition"
-    EVENT = "event"
-
+from daemon.catalog import CATALOG
+from daemon.severity import Kind as Kind  # re-exported: the public home of both names
+from daemon.severity import Severity as Severity
 
 CHECKS = ("health", "position", "integrity", "jobs")
 
@@ -69,8 +48,6 @@ def finding(
     severity: Severity | None = None,
 ) -> Finding:
     """Build a finding with the catalog's default severity and kind for `code`."""
-    from daemon.catalog import CATALOG
-
     info = CATALOG[code]
     return Finding(
         code=code,

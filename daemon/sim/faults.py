@@ -86,3 +86,11 @@ def expected(faults: tuple[Fault, ...]) -> list[tuple[Fault, Expect]]:
 def hold_real_s(fault: Fault, scale: float) -> float:
     """How long (real seconds) a lasting fault stays in place at `scale`."""
     return max(fault.params.get("hold_s", 0.0) / scale, fault.params.get("min_real_s", 0.0))
+
+
+class Crash(Exception):
+    """Raised by a fault that kills the worker; the supervisor restarts it after `down_s`."""
+
+    def __init__(self, down_s: float) -> None:
+        super().__init__(f"simulated crash, down {down_s}s")
+        self.down_s = down_s

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from daemon.clock import iso
-from daemon.sim.faults import Fault, hold_real_s
+from daemon.sim.faults import Crash, Fault, hold_real_s
 from daemon.sim.files import append_line, json_objects, read_json, replace_json
 from daemon.sim.jobs import claim
 from daemon.sim.statemachine import GAP_NOMINAL_S
-from daemon.sim.system import Crash, System
+from daemon.sim.system import System
 
 OVERDRAFT_ACCOUNT = "agent-overdraft"
 DRIFT_ACCOUNT = "agent-1"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from daemon.clock import Clock, iso
 from daemon.sim.files import append_json, json_objects, replace_bytes
+from daemon.sim.inject import inject
 from daemon.sim.layout import Tree
 from daemon.sim.system import Crash, Options, System, make_producer
 
@@ -40,7 +41,7 @@ def _stop_event() -> asyncio.Event:
 
 async def serve_system(spec: RunSpec, clock: Clock) -> int:
     stop = _stop_event()
-    system = System(spec.opts)
+    system = System(spec.opts, inject)
     system.skip_injected_faults()
     pidfile = system.tree.pidfile
     replace_bytes(pidfile, f"{os.getpid()}\n".encode())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from daemon.clock import iso
 from daemon.sim import faults as plans
+from daemon.sim.faults import Crash as Crash  # re-exported: the runner and tests catch it here
 from daemon.sim.files import append_json, json_objects
 from daemon.sim.jobs import Producer, Worker
 from daemon.sim.layout import Tree
@@ -38,14 +39,6 @@ class Options:
     snapshot_every_s: float = 0.0  # real seconds between snapshot writes (0: every change)
 
 
-class Crash(Exception):
-    """Raised by a fault that kills the worker; the supervisor restarts it after `down_s`."""
-
-    def __init__(self, down_s: float) -> None:
-        super().__init__(f"simulated crash, down {down_s}s")
-        self.down_s = down_s
-
-
 def make_producer(opts: Options, tree: Tree, prefix: str) -> Producer:
     """The producer of `opts`: seed rate (10-20 jobs per nominal hour) or load mode."""
     gap = opts.scale / opts.jobs_per_second if opts.jobs_per_second else None
@@ -53,8 +46,12 @@ def make_producer(opts: Options, tree: Tree, prefix: str) -> Producer:
 
 
 class System:
-    def __init__(self, opts: Options) -> None:
+    def __init__(self, opts: Options,
+                 inject: Callable[[System, plans.Fault, float], None]) -> None:
+        """`inject` applies a due fault (`daemon.sim.inject.inject`, passed in by the caller:
+        the injectors know the system, the system does not know them)."""
         self.opts = opts
+        self.inject = inject
         self.tree = Tree(opts.root).create()
         rng = random.Random(f"{opts.seed}:{opts.incarnation}")
         prefix = f"i{opts.incarnation}"
@@ -97,12 +94,10 @@ class System:
             self.publish_snapshot(now)
 
     def run_faults(self, now: float) -> None:
-        from daemon.sim.inject import inject
-
         while self.pending_faults and self.is_due(self.pending_faults[0], now):
             fault = self.pending_faults.pop(0)
             self.record(now, fault)
-            inject(self, fault, now)
+            self.inject(self, fault, now)
 
     def record(self, now: float, fault: plans.Fault) -> None:
         """Note the injection in `runtime/sim/faults.jsonl` (tests and the demo read it)."""

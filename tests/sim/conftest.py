@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.sim.inject import inject
 from daemon.sim.system import Options, System
 
 from .driver import SCALE, START, Driver
@@ -19,6 +20,6 @@ def make_system(tmp_path: Path) -> Callable[..., Driver]:
         opts = Options(root=tmp_path / "tree", scale=kw.pop("scale", SCALE),
                        window_s=kw.pop("window_s", 72 * 3600.0), start=START, faults=faults,
                        seed=seed, incarnation=incarnation, **kw)
-        return Driver(System(opts), now)
+        return Driver(System(opts, inject), now)
 
     return make

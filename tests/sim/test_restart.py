@@ -9,6 +9,7 @@ import pytest
 
 from daemon.sim.faults import SCRIPTED
 from daemon.sim.files import json_objects
+from daemon.sim.inject import inject
 from daemon.sim.system import Crash, Options, System
 from daemon.sim.verify import audit
 
@@ -22,7 +23,7 @@ def _successor(driver: Driver, down_s: float) -> Driver:
     opts = Options(root=old.root, scale=old.scale, window_s=old.window_s, start=old.start,
                    faults=old.faults, seed=old.seed, incarnation=old.incarnation + 1)
     now = driver.now + down_s
-    system = System(opts)
+    system = System(opts, inject)
     system.skip_injected_faults()
     return Driver(system, now)
 
@@ -65,7 +66,7 @@ def test_successor_survives_a_garbage_tree(tmp_path: Path) -> None:
     (root / "logs").mkdir()
     (root / "storage/events/credits.jsonl").write_bytes(b"\x00\x00\n[1,2]\n{bad\n{\"delta\": 1}")
     (root / "logs/state_transitions.jsonl").write_bytes(b"nope\n[]\n{\"to_state\": 5}\n")
-    system = System(Options(root=root, faults="none", start=START))
+    system = System(Options(root=root, faults="none", start=START), inject)
     Driver(system).run(2.0)
     assert system.ledger.event_count >= 1
 
