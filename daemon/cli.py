@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 
+from daemon.checks.registry import check_disabled
 from daemon.cliargs import (
     CHECK_UNKNOWN,
     EX_CONFIG,
@@ -33,8 +34,10 @@ def _load(args: argparse.Namespace) -> Config:
         overrides.setdefault("window", {})["duration"] = args.window
     if getattr(args, "time_scale", None) is not None and args.command == "run":
         overrides.setdefault("window", {})["time_scale"] = args.time_scale
-    return load_config(args.config, root=getattr(args, "root", None), overrides=overrides,
-                       secrets=args.command not in STATE_ONLY)
+    cfg = load_config(args.config, root=getattr(args, "root", None), overrides=overrides,
+                      secrets=args.command not in STATE_ONLY)
+    check_disabled(cfg)
+    return cfg
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import anyio
 
-import daemon.selfmon  # noqa: F401  (registers the `daemon_self` rule and `selfmon` source)
 from daemon.checks.base import Rule, Tick
 from daemon.checks.registry import register
 from daemon.config import ThresholdsCfg

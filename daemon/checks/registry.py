@@ -6,8 +6,11 @@ import importlib
 import pkgutil
 from typing import TYPE_CHECKING, TypeVar
 
+from daemon.errors import ConfigError
+
 if TYPE_CHECKING:
-    from daemon.checks.base import Rule
+    from daemon.config import Config
+    from daemon.unit import Rule
 
 _RULES: dict[str, type[Rule]] = {}
 _LOADED = False
@@ -44,3 +47,12 @@ def rules_for(check: str, disabled: list[str] | tuple[str, ...] = ()) -> list[ty
     _discover()
     return [cls for name, cls in sorted(_RULES.items())
             if cls.check == check and name not in disabled]
+
+
+def check_disabled(cfg: Config) -> None:
+    """Refuse a `checks.disabled` entry that names no registered rule (a config error)."""
+    known = rule_names()
+    for i, name in enumerate(cfg.checks.disabled):
+        if name not in known:
+            raise ConfigError(cfg.source, f"checks.disabled[{i}]",
+                              f"unknown rule {name!r} (known: {', '.join(known)})")

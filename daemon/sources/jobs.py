@@ -26,7 +26,6 @@ import anyio
 import anyio.to_thread
 import psutil
 
-from daemon.checks.base import Env
 from daemon.clock import real
 from daemon.errors import ConfigError
 from daemon.sources import jobs_parse as jp
@@ -34,6 +33,7 @@ from daemon.sources import jobs_scan as scan
 from daemon.sources.jobs_index import JobIndex, Obs, Settings
 from daemon.sources.registry import source
 from daemon.sources.regular import kind as kind_of
+from daemon.unit import Env
 
 HOUR = 3600.0
 CHUNK = 2048  # files read per thread hop during a rescan

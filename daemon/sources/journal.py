@@ -24,7 +24,6 @@ from typing import IO, Any
 import anyio
 
 from daemon import atomic
-from daemon.checks.base import Env
 from daemon.model import Finding, finding
 from daemon.sources import journal_conditions as cond
 from daemon.sources import journal_split as split
@@ -36,6 +35,7 @@ from daemon.sources.journal_small import SMALL_READ
 from daemon.sources.ledger_snapshot import SnapshotError, parse_snapshot, reconcile
 from daemon.sources.registry import source
 from daemon.sources.regular import fopen_regular, read_regular
+from daemon.unit import Env
 
 MARK = 4096  # bytes re-checked at the head and tail of the verified range on every run
 

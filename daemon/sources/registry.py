@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from daemon.checks.base import Env
+    from daemon.unit import Env
 
 _FACTORIES: dict[str, tuple[str, str]] = {}
 _MADE: dict[str, Callable[[Env], Any]] = {}

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from daemon.checks.base import Tick
+from daemon.checks.selfmon import DaemonSelfRule
 from daemon.clock import FakeClock, SystemClock
-from daemon.selfmon import DaemonSelfRule, SelfMonitor
+from daemon.sources.selfmon import SelfMonitor
 
 
 @pytest.mark.anyio

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.checks.registry import check_disabled
 from daemon.config import effective, load_config, to_toml
 from daemon.errors import ConfigError
 
@@ -82,10 +83,10 @@ def test_bad_toml_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_rule_in_disabled_is_refused(tmp_path: Path) -> None:
-    """checks.disabled must name registered rules."""
+    """checks.disabled must name registered rules: the rule registry refuses the config."""
     path = write(tmp_path, "[checks]\ndisabled = ['nosuchrule']\n")
     with pytest.raises(ConfigError, match=r"checks.disabled\[0\]: unknown rule 'nosuchrule'"):
-        load_config(path)
+        check_disabled(load_config(path))
 
 
 def test_process_needs_exactly_one_matcher(tmp_path: Path) -> None:

@@ -1,11 +1,10 @@
 """burnin watching itself: its own RSS and CPU, and how late its event loop wakes up.
 
 `SelfMonitor.run_lag_probe()` is a background task (started by the supervisor) that sleeps
-0.1 s in a loop and records the oversleep: a check that blocks the loop for 300 ms shows up as
+0.25 s in a loop and records the oversleep: a check that blocks the loop for 300 ms shows up as
 ~300 ms of lag. `snapshot()` feeds the `daemon` block of status.json. The shared instance is the
-source `selfmon` (`env.sources.get("selfmon")`), so the supervisor and the `daemon_self` rule see
-the same probe. The rule raises `daemon.loop_lag` when the loop lagged more than 100 ms since
-its previous run.
+source `selfmon` (`env.sources.get("selfmon")`, found by the source registry like any other),
+so the supervisor and the `daemon_self` rule (daemon/checks/selfmon.py) see the same probe.
 """
 
 from __future__ import annotations
@@ -15,14 +14,11 @@ from typing import Any
 
 import psutil
 
-from daemon.checks.base import Env, Rule, Tick
-from daemon.checks.registry import register
 from daemon.clock import Clock
-from daemon.model import Finding, finding
 from daemon.sources.registry import source
+from daemon.unit import Env
 
 PROBE_INTERVAL_S = 0.25  # a block of > 100 ms still shows as oversleep of the probe spanning it
-LAG_LIMIT_MS = 100.0
 CPU_MIN_INTERVAL_S = 1.0
 
 
@@ -84,28 +80,3 @@ class SelfMonitor:
 @source("selfmon")
 def _shared(env: Env) -> SelfMonitor:
     return SelfMonitor(env.clock)
-
-
-@register
-class DaemonSelfRule(Rule):
-    """burnin's own cost in the `daemon` metrics; `daemon.loop_lag` over 100 ms."""
-
-    name = "daemon_self"
-    check = "health"
-
-    def __init__(self, env: Env) -> None:
-        super().__init__(env)
-        self._since = env.clock.monotonic()
-
-    async def run(self, tick: Tick) -> list[Finding]:
-        if self.env.oneshot:
-            return []
-        monitor: SelfMonitor = self.env.sources.get("selfmon")
-        tick.metric("daemon", monitor.snapshot())
-        lag = monitor.lag_since(self._since)
-        self._since = self.env.clock.monotonic()
-        if lag is None or lag * 1000 <= LAG_LIMIT_MS:
-            return []
-        return [finding("daemon.loop_lag", "event-loop",
-                        f"burnin's event loop was blocked for {lag * 1000:.0f} ms",
-                        {"lag_ms": round(lag * 1000, 1), "limit_ms": LAG_LIMIT_MS})]
