@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from importgraph import PACKAGE, ROOT, _imports, module_name, targets  # noqa: E402
+from importgraph import PACKAGE, ROOT, _imports, module_name, targets
 
 
 def tested(root: Path = ROOT) -> set[str]:
