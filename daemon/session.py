@@ -13,7 +13,6 @@ from typing import Any
 
 import anyio
 
-from daemon import selfmon as _selfmon  # noqa: F401 - registers the "selfmon" source
 from daemon.alerts.engine import AlertEngine
 from daemon.checks.base import Env, Rule
 from daemon.checks.registry import rules_for
