@@ -29,12 +29,12 @@ def tested(root: Path = ROOT) -> set[str]:
 
 def untested(root: Path = ROOT) -> list[str]:
     """The daemon modules (package `__init__`s with code included) no test imports."""
-    out = []
+    out, seen = [], tested(root)
     for path in sorted((root / PACKAGE).rglob("*.py")):
         name = module_name(path, root)
         if path.name == "__init__.py" and not _has_code(path):
             continue
-        if name not in tested(root) and path.name != "__main__.py":
+        if name not in seen and path.name != "__main__.py":
             out.append(name)
     return out
 
