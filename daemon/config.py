@@ -409,7 +409,7 @@ def _check_references(cfg: Config, file: str) -> None:
 
 
 def _check_job_globs(cfg: Config, file: str) -> None:
-    from daemon.sources.jobs_parse import split_pattern
+    from daemon.jobglob import split_pattern
 
     for kind in ("pending", "claims", "results", "failed"):
         try:
@@ -454,7 +454,7 @@ def _load_secrets(cfg: Config, file: str, base: Path, env: dict[str, str],
 
 def _check_webhook_secret(file: str, key: str, hook: WebhookCfg) -> None:
     """Standard Webhooks secrets are base64 (optionally `whsec_`-prefixed); never echoed."""
-    from daemon.channels.sign import secret_key
+    from daemon.whsec import secret_key
 
     try:
         secret_key(hook._secret or "")

@@ -6,32 +6,15 @@ Nothing here touches the disk or the clock; the index and the scanner feed it by
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
 from daemon.clock import parse_timestamp
+from daemon.jobglob import Pattern as Pattern  # re-exported: defined below config
+from daemon.jobglob import split_pattern as split_pattern
 
 KINDS = ("pending", "claims", "results", "failed")
-
-
-class Pattern(NamedTuple):
-    """One configured glob split into a literal folder and a file-name pattern."""
-
-    kind: str
-    folder: str  # relative to the root, '/'-separated, '' for the root itself
-    glob: str
-    suffix: str  # the literal tail after the last wildcard, stripped to get a job id
-
-
-def split_pattern(kind: str, pattern: str) -> Pattern:
-    """`data/webrelay_out/*.job.json` -> folder `data/webrelay_out`, glob, suffix `.job.json`."""
-    text = pattern.replace("\\", "/").strip("/")
-    folder, _, glob = text.rpartition("/")
-    if not glob or any(c in folder for c in "*?["):
-        raise ValueError(f"jobs.{kind} = {pattern!r}: the folder part must be a literal path")
-    last = max(glob.rfind(c) for c in "*?]")
-    return Pattern(kind, folder, glob, glob[last + 1:] if last >= 0 else "")
 
 
 def classify(patterns: list[Pattern], folder: str, name: str) -> str | None:
