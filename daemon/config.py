@@ -249,6 +249,7 @@ class AlertsCfg(Section):
     retry_base: Duration = 1.0  # real seconds: first retry delay, doubled per attempt
     retry_max: Duration = 5.0  # real seconds: longest retry delay (a receiver back is found fast)
     max_subjects_per_code: int = Field(100, ge=1)  # beyond: one aggregated alert per code
+    max_db_bytes: int = Field(256 << 20, ge=1 << 20)  # runtime/alerts.sqlite3 at most
     email: EmailCfg | None = None
     webhook: list[WebhookCfg] = []
     deadman: DeadmanCfg | None = None

@@ -4,6 +4,12 @@
 message it produced to SQLite in one transaction, and only then wake the delivery workers: a
 notification is durable before it is sent, and after a kill -9 the next `start` sends
 whatever is still pending, with the same id.
+
+When SQLite cannot commit (disk full, read-only runtime folder) the decision is applied in
+memory anyway and its messages wait in a bounded in-memory outbox (`memqueue`) that the
+workers take first, so every channel that needs no disk still delivers; the engine raises
+`daemon.runtime_unwritable` for the database and, once the disk takes a transaction again,
+writes what memory kept into SQLite (at-least-once resumes). SPEC §5.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from typing import Any
 
 import anyio
 
-from daemon.alerts import decide, router, store, storm
+from daemon.alerts import decide, router, store, storm, walguard
 from daemon.alerts.deadman import Deadman
+from daemon.alerts.memqueue import MemQueue, Unsaved
 from daemon.alerts.retry import FAILING_AFTER
 from daemon.alerts.state import AlertState, Policy, digest, fingerprint, record
 from daemon.alerts.worker import Worker
@@ -46,6 +53,7 @@ Judging = Callable[[str, str], bool]  # (code, subject) -> could the rule judge 
 DELIVERY_RULE = "alerts.delivery"
 STOP_CHECK_S = 0.5  # drain: how soon a stop request is noticed while waiting
 ENDPOINT_RULE = "alerts.endpoints"
+OUTBOX_RULE = "alerts.outbox"
 
 
 class AlertEngine:
@@ -72,6 +80,9 @@ class AlertEngine:
         self.db: Any = None
         self.client: Any = None
         self.deadman: Deadman | None = None
+        self.memory = MemQueue()  # the outbox while SQLite cannot commit
+        self.unsaved = Unsaved()
+        self.commits = 0
 
     # lifecycle -------------------------------------------------------------------------------
 
@@ -79,6 +90,7 @@ class AlertEngine:
         """Load everything the engine remembers (alert states, waiting groups, silences,
         applied acks, notified events, channel health) and start the channels."""
         self.db = store.open_db(self.cfg.runtime_dir / "alerts.sqlite3", self.log)
+        walguard.bound(self.db, self.cfg.alerts.max_db_bytes)
         self.outbox = store.Outbox(self.db)
         self.states = store.load_states(self.db)
         self.held = [router.Held(c, d, r) for c, d, r in store.load_held(self.db)]
@@ -123,7 +135,7 @@ class AlertEngine:
     def _start_worker(self, ch: Channel) -> None:
         a = self.cfg.alerts
         w = _Worker(ch, self.db, self.clock, self.log, (a.retry_base, a.retry_max),
-                    self._on_health, settled=self._settled)
+                    self._on_health, settled=self._settled, memory=self.memory)
         if self.health.get(ch.name) == "failing":
             w.failures = FAILING_AFTER  # its next delivery reports the channel healthy again
         self.workers[ch.name] = w
@@ -197,6 +209,8 @@ class AlertEngine:
         self._commit(states | kept, notices, now)
 
     async def tick(self, now: float) -> None:
+        if self.unsaved.error is not None or self.memory.idle():
+            self._recover(now)
         self._reload(now)
         states, notices = decide.tick(self.states, now, self.policy, self.silences)
         self._commit(states, notices, now)
@@ -216,8 +230,8 @@ class AlertEngine:
             return
         self._load_window()
         carried = self._episodes([s for s in self.states.values() if s.open])
-        with store.transaction(self.db):
-            self._save_episodes(carried)
+        self.unsaved.episodes = {}  # the old window's report is written
+        self._write_or_keep(Batch([], [], carried, None, [], set()), self.clock.time())
         self.episodes.update(carried)
 
     async def notify_verdict(self, verdict: VerdictMessage) -> None:
@@ -227,9 +241,8 @@ class AlertEngine:
                    "records": [], "summary": summary}
         msg_id = _msg_id()
         names = [n for n in self.channels if n in self.workers]
-        with store.transaction(self.db):
-            for name in names:
-                self.outbox.enqueue(msg_id, name, payload, now)
+        outgoing = [(msg_id, name, payload) for name in names]
+        self._write_or_keep(Batch([], [], {}, None, outgoing, set()), now)
         self._wake(names)
 
     async def drain(self, timeout_s: float = 10.0,
@@ -278,7 +291,17 @@ class AlertEngine:
 
     def pending(self) -> int:
         """Messages not yet accepted by their channel (for tests and status)."""
-        return self.outbox.pending() if self.db is not None and self.outbox else 0
+        if self.db is None or not self.outbox:
+            return len(self.memory)
+        try:
+            stored = self.outbox.pending() - sum(w.owed_sent() for w in self.workers.values())
+        except sqlite3.Error:
+            stored = 0
+        return max(stored, 0) + len(self.memory)
+
+    def outbox_state(self) -> str:
+        """status.json `alerts.outbox`: "sqlite", or "memory" while the disk refuses."""
+        return "memory" if self.unsaved.error is not None or len(self.memory) else "sqlite"
 
     # internals -------------------------------------------------------------------------------
 
@@ -300,16 +323,77 @@ class AlertEngine:
         batch = Batch(changed, removed, self._episodes(changed),
                       rest if (records or groups) else None, self._messages(groups, now),
                       events - self.digests)
-        try:
-            self._write(batch, now)
-        except sqlite3.Error as exc:
-            self.log.error("alerts.commit_failed", error=str(exc), notices=len(notices))
-            return
+        failed_now = self._write_or_keep(batch, now)
         self.states, self.held = states, rest
         self.episodes.update(batch.episodes)
         self.digests |= batch.digests
         self._log(notices)
         self._wake({name for _, name, _ in batch.outgoing})
+        if failed_now:
+            self._outbox_health(now)
+
+    def _write_or_keep(self, batch: Batch, now: float) -> bool:
+        """Commit `batch`; when SQLite refuses, keep it in memory (True: it just began)."""
+        began = False
+        if self.unsaved.error is None:
+            try:
+                self._write(batch, now)
+                self._committed()
+                return False
+            except sqlite3.Error as exc:
+                walguard.after_failure(self.db)
+                self.unsaved.error, began = str(exc), True
+                self.log.error("alerts.commit_failed", error=str(exc), outbox="memory")
+        self.unsaved.keep(batch.removed, batch.episodes, batch.digests)
+        for msg_id, name, payload in batch.outgoing:
+            if self.memory.put(msg_id, name, payload, now):
+                self.log.warning("alerts.memory_outbox_full", dropped=self.memory.dropped)
+        return began
+
+    def _committed(self) -> None:
+        self.commits += 1
+        if self.commits % walguard.CHECKPOINT_EVERY == 0:
+            walguard.checkpoint(self.db)
+
+    def _recover(self, now: float) -> None:
+        """Write what memory kept (alert states, history, messages not in flight) in one
+        transaction; the first that succeeds ends the degraded mode."""
+        idle = self.memory.idle()
+        u = self.unsaved
+        try:
+            with store.transaction(self.db):
+                store.save_states(self.db, list(self.states.values()),
+                                  [fp for fp in u.removed if fp not in self.states])
+                self._save_episodes(u.episodes)
+                store.save_held(self.db, [(h.code, h.due, h.record) for h in self.held])
+                store.save_digests(self.db, self.window_id, u.digests)
+                store.save_acks_applied(self.db, self.acks_applied)
+                for row in idle:
+                    self.outbox.enqueue(row.msg_id, row.channel, row.payload, row.created)
+        except sqlite3.Error:
+            walguard.after_failure(self.db)
+            self._outbox_health(now)  # still failing: observed again (a debounce may wait)
+            return
+        self.memory.forget(idle)
+        was = self.unsaved
+        self.unsaved = Unsaved()
+        walguard.checkpoint(self.db)
+        self.log.info("alerts.outbox_recovered", moved=len(idle), batches=was.batches,
+                      error=was.error)
+        self._wake(list(self.workers))
+        if was.error is not None:
+            self._outbox_health(now)
+
+    def _outbox_health(self, now: float) -> None:
+        """`daemon.runtime_unwritable` for the alert database while it cannot commit."""
+        path = str(self.cfg.runtime_dir / "alerts.sqlite3")
+        found = [] if self.unsaved.error is None else [finding(
+            "daemon.runtime_unwritable", path, f"cannot commit alerts to {path}: "
+            f"{self.unsaved.error}; alerting runs from memory", {"error": self.unsaved.error,
+                                                                  "outbox": "memory"})]
+        states, notices = decide.observe(self.states, OUTBOX_RULE, found, now, self.policy,
+                                         self.silences)
+        self._commit(states, notices, now)
 
     def _write(self, batch: Batch, now: float) -> None:
         """One transaction: alert states, window history, waiting groups, new messages."""
@@ -371,9 +455,12 @@ class AlertEngine:
             return
         self._commit(states, [], now)
         if self.states is states or self.states == states:
-            with store.transaction(self.db):
-                store.save_acks_applied(self.db, applied)
             self.acks_applied.update(applied)
+            try:
+                with store.transaction(self.db):
+                    store.save_acks_applied(self.db, applied)
+            except sqlite3.Error:  # kept in memory: written at recovery
+                walguard.after_failure(self.db)
 
     def _on_health(self, channel: str, status: str, detail: str) -> None:
         self.health[channel] = status
@@ -410,8 +497,9 @@ class _Worker(Worker):
     """A delivery worker that tells the engine each time a message was settled (sent, given
     up or put back for a retry): `drain` waits on that instead of polling."""
 
-    def __init__(self, *args: Any, settled: Callable[[], None]) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, settled: Callable[[], None],
+                 memory: MemQueue | None = None) -> None:
+        super().__init__(*args, memory=memory)
         self._settled = settled
 
     async def attempt(self, row: store.OutboxRow) -> bool:

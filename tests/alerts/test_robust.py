@@ -7,6 +7,7 @@ import decimal
 import orjson
 import pytest
 
+from daemon.alerts import store
 from daemon.alerts.engine import AlertEngine
 from daemon.alerts.state import fingerprint
 from daemon.catalog import CATALOG, markdown_table
@@ -95,16 +96,21 @@ def test_every_code_has_a_runbook():
         assert f"`{code}`" in table
 
 
-async def test_failed_commit_is_logged_and_retried_next_run(make_cfg, log):
-    """A database that refuses writes does not crash observe; the next run decides again."""
+async def test_failed_commit_is_logged_and_kept_in_memory_until_the_disk_works(make_cfg, log):
+    """A database that refuses writes does not crash observe nor drop the decision: it is
+    applied in memory (with daemon.runtime_unwritable for the database) and written to
+    SQLite by the first tick once the database commits again (issue 18 item 2)."""
     cfg = make_cfg()
     eng = await start(cfg, FakeClock(), log)
     eng.db.execute("PRAGMA query_only = ON")
     await eng.observe("health", [finding("process.down", "w", "down")], 0.0)
-    failed = eng.open_alerts()
+    await eng.tick(0.5)  # still refused: observed again (a sampled condition fires)
+    failed = {a["code"] for a in eng.open_alerts()}
+    mode = eng.outbox_state()
     eng.db.execute("PRAGMA query_only = OFF")
-    await eng.observe("health", [finding("process.down", "w", "down")], 1.0)
-    opened = eng.open_alerts()
+    await eng.tick(1.0)
+    stored = {s.code for s in store.load_states(eng.db).values() if s.open}
     await eng.aclose()
-    assert failed == [] and len(opened) == 1
+    assert failed == {"process.down", "daemon.runtime_unwritable"} and mode == "memory"
+    assert stored == {"process.down"}  # runtime_unwritable resolved by the recovery
     assert any(event == "alerts.commit_failed" for _, event, _ in log.lines)
