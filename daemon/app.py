@@ -219,7 +219,8 @@ class Daemon:
         assert engine is not None
         self.fired = engine.fired()
         alerts = {"open": engine.open_alerts(), "counts": engine.counts(),
-                  "recent": recent_alerts(self.fired)}  # events + resolved (views)
+                  "recent": recent_alerts(self.fired),  # events + resolved (views)
+                  "outbox": engine.outbox_state()}  # "memory" while SQLite cannot commit
         doc = build_status(now, system=self.cfg.system.name, host=engine.host,
                            started_at=self.started_at, selfmon=self.session.selfmon.snapshot(),
                            window=self.window.status(now), checks=self.recorder.checks,

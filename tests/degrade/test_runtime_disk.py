@@ -1,0 +1,121 @@
+"""Issue 18 item 2: alerting outlives a full runtime disk (SPEC §5). A real 2 MiB tmpfs holds
+runtime/ (alerts.sqlite3), filled to the last byte by `dd`; a real webhook receiver on
+127.0.0.1 and the alert log (on another disk) are the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+
+from daemon.alerts import store, walguard
+from daemon.clock import SystemClock
+from daemon.model import finding
+from tests.alerts.support import log, make_cfg, running  # noqa: F401 (fixtures)
+from tests.channels.servers import HookServer, Reply, until
+from tests.degrade.conftest import Mount, fill
+
+pytestmark = pytest.mark.anyio
+AN_HOUR = Reply(503, {"retry-after": "3600"})
+
+
+def received(srv: HookServer) -> list[tuple[str, str, str]]:
+    """(message id, code, subject) of every alert the receiver got, in arrival order."""
+    out = []
+    for r in srv.requests:
+        doc = orjson.loads(r.body)
+        out += [(r.headers["webhook-id"], a["code"], a["subject"]) for a in doc["alerts"]]
+    return out
+
+
+def firing(srv: HookServer) -> set[tuple[str, str]]:
+    return {(c, s) for _, c, s in received(srv)}
+
+
+async def tick_until(eng, clock, cond, timeout_s: float = 20.0) -> None:
+    """The supervisor's tick (every 0.5 s in the daemon), here as fast as the loop allows."""
+    async def ticking() -> bool:
+        await eng.tick(clock.time())
+        return bool(cond())
+
+    async with asyncio.timeout(timeout_s):
+        while not await ticking():
+            await asyncio.sleep(0.01)
+
+
+async def test_alerts_fired_on_a_full_runtime_disk_are_delivered_then_stored(
+        tmpfs: Mount, make_cfg, log, tmp_path: Path) -> None:  # noqa: F811
+    runtime = tmpfs("runtime", size="2m")
+    async with HookServer() as srv:
+        cfg = make_cfg({"webhook": [{"url": srv.url, "name": "h"}]})
+        clock = SystemClock()
+        async with running(cfg, clock, log) as eng:
+            await eng.observe("r0", [finding("process.down", "w0", "down")], clock.time())
+            await until(lambda: ("process.down", "w0") in firing(srv))
+            walguard.checkpoint(eng.db)  # no WAL left to reuse: the next commit must grow it
+            filler = fill(runtime)
+            for i in range(1, 6):
+                await eng.observe(f"r{i}", [finding("process.down", f"w{i}", "down")],
+                                  clock.time())
+            mode = eng.outbox_state()
+            db_alert = ("daemon.runtime_unwritable", str(runtime / "alerts.sqlite3"))
+            await tick_until(eng, clock, lambda: db_alert in firing(srv))
+            await until(lambda: {("process.down", f"w{i}") for i in range(6)} <= firing(srv))
+            status_mode = eng.outbox_state()
+            filler.unlink()
+            await tick_until(eng, clock, lambda: eng.outbox_state() == "sqlite")
+            await until(lambda: eng.pending() == 0)
+            await eng.observe("r9", [finding("process.down", "w9", "down")], clock.time())
+            await until(lambda: ("process.down", "w9") in firing(srv))
+            stored = {s.subject for s in store.load_states(eng.db).values() if s.open}
+    assert mode == "memory" and status_mode == "memory"
+    assert stored == {f"w{i}" for i in [0, 1, 2, 3, 4, 5, 9]}  # written back at recovery
+    ids = [m for m, _, _ in received(srv)]
+    assert len(ids) == len(set(ids))  # nothing delivered twice
+    alertlog = (tmp_path / "logs/alerts.jsonl").read_text()
+    assert all(f'"w{i}"' in alertlog for i in range(1, 6))  # the log channel on its own disk
+    assert [e for _, e, _ in log.lines].count("alerts.commit_failed") == 1
+
+
+async def test_undelivered_memory_messages_move_to_sqlite_and_are_sent_once_back(
+        tmpfs: Mount, make_cfg, log) -> None:  # noqa: F811
+    """The receiver refuses (Retry-After 1 h) while the disk is full: when space returns the
+    message is written to SQLite with its id and sent at once, not after the hour."""
+    runtime = tmpfs("runtime", size="2m")
+    async with HookServer(AN_HOUR) as srv:
+        cfg = make_cfg({"webhook": [{"url": srv.url, "name": "h"}]})
+        clock = SystemClock()
+        async with running(cfg, clock, log) as eng:
+            walguard.checkpoint(eng.db)
+            filler = fill(runtime)
+            await eng.observe("r", [finding("process.down", "w", "down")], clock.time())
+            await until(lambda: len(srv.requests) == 1)  # refused: an hour's back-off
+            await until(lambda: [r.attempts for r in eng.memory.rows.values()] == [1])
+            filler.unlink()
+            await tick_until(eng, clock, lambda: len(srv.requests) >= 2)
+            await until(lambda: eng.pending() == 0)
+    first, again = (r.headers["webhook-id"] for r in srv.requests[:2])
+    assert first == again  # the same message, at least once
+    assert [s for _, c, s in received(srv) if c == "process.down"] == ["w", "w"]
+    db = sqlite3.connect(runtime / "alerts.sqlite3")
+    assert db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone() == (0,)
+
+
+async def test_the_wal_is_truncated_and_the_database_bounded(make_cfg, log) -> None:  # noqa: F811
+    """journal_size_limit and max_page_count are set; a checkpoint truncates the WAL."""
+    cfg = make_cfg({"max_db_bytes": 1 << 20})
+    async with running(cfg, SystemClock(), log) as eng:
+        for i in range(50):
+            await eng.observe(f"r{i}", [finding("process.down", f"w{i}", "d" * 2000)], 0.0)
+        wal = Path(str(cfg.runtime_dir / "alerts.sqlite3") + "-wal")
+        grown = wal.stat().st_size
+        walguard.checkpoint(eng.db)
+        truncated = wal.stat().st_size
+        limit = eng.db.execute("PRAGMA journal_size_limit").fetchone()[0]
+        pages = eng.db.execute("PRAGMA max_page_count").fetchone()[0]
+        page = eng.db.execute("PRAGMA page_size").fetchone()[0]
+    assert grown > 0 and truncated == 0
+    assert limit == walguard.WAL_LIMIT_BYTES and pages * page <= 1 << 20
