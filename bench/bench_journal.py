@@ -402,8 +402,8 @@ def write_report(n: int, path: Path, floor: dict, replay: dict, inc: dict, jq: f
         "structlog and rich (`daemon/echolog.py` prints its log lines), numpy below 2 MiB of",
         "journal, watchfiles, httpx, aiosmtplib, prometheus_client, APScheduler. The replay of a",
         "journal of 32 MiB or more runs on two processes (a forked child replays the second half,",
-        "merged when clean); it shortens the wall only when a second core is free, which it was",
-        "not while this was measured (CPU is summed over both processes).",
+        "merged when clean): the same CPU as one process (summed over both), less wall when the",
+        "second core is free — compare with the column of the commit before these changes.",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
