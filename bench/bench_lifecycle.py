@@ -88,7 +88,8 @@ def report(args: argparse.Namespace, real: list, real_s: float, base: list,
         f"--steps {args.steps} --jobs {args.jobs}`",
         "- each history: a random sequence of claims appearing/going, duplicate jobs, time "
         "passing, ack, silence, reload (same/changed config), restart, kill -9 (also while the "
-        "webhook holds a delivery), webhook down/up; checked against tests/life/model.py",
+        "webhook holds a delivery), webhook down/up, flapping claims; checked against "
+        "tests/life/model.py",
         "",
         "| run | histories | steps each | violating histories | seconds |",
         "|---|---|---|---|---|",
