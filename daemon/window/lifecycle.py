@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +156,17 @@ class WindowRunner:
 
     def finish(self, now: float, fired: list[dict],
                status_doc: dict[str, Any]) -> tuple[str, int, Path]:
-        """Close the window, write the final reports: (verdict, exit code, report folder)."""
+        """Close the window, write the final reports: (verdict, exit code, report folder).
+        On a full or read-only disk it writes what it can: a failed write is logged, and the
+        verdict (and its exit code) stands (SPEC §5)."""
         window = self._win()
         verdict = self.verdict(now, fired, status_doc)
-        window.finish(now, verdict.color)
-        self._ser().save()
+        _attempt("window", lambda: window.finish(now, verdict.color))  # saved last
+        _attempt("series", self._ser().save)
         folder = reports_dir(self.runtime_dir, window.id)
-        write_reports(folder, "final", None, window, verdict, self._ser().points(), fired,
-                      status_doc, self.thresholds)
+        _attempt("report", lambda: write_reports(
+            folder, "final", None, window, verdict, self._ser().points(), fired, status_doc,
+            self.thresholds))
         log.info("window.finished", window_id=window.id, verdict=verdict.color,
                  phase=window.phase, report=str(folder))
         self.last_verdict = verdict
@@ -172,9 +176,9 @@ class WindowRunner:
         """Persist everything (clean shutdown: SIGTERM/SIGINT)."""
         if self.window is not None:
             self.window.heartbeat_at = max(self.window.heartbeat_at, self.clock.time())
-            self.window.save()
+            _attempt("window", self.window.save)
         if self.series is not None:
-            self.series.save()
+            _attempt("series", self.series.save)
 
     def _ser(self) -> Series:
         if self.series is None:
@@ -185,6 +189,17 @@ class WindowRunner:
         if self.window is None:
             raise RuntimeError("WindowRunner.start() was not called")
         return self.window
+
+
+def _attempt(what: str, write: Callable[[], object]) -> bool:
+    """One of the window's own writes at its end or at shutdown: a full or read-only disk is
+    logged, never raised (the verdict and its notification must not depend on it)."""
+    try:
+        write()
+    except OSError as exc:
+        log.error("window.write_failed", what=what, error=repr(exc))
+        return False
+    return True
 
 
 def _saturated(metrics: object) -> list[str] | None:

@@ -5,7 +5,9 @@ runtime/ (alerts.sqlite3), filled to the last byte by `dd`; a real webhook recei
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import orjson
@@ -16,7 +18,7 @@ from daemon.clock import SystemClock
 from daemon.model import finding
 from tests.alerts.support import log, make_cfg, running  # noqa: F401 (fixtures)
 from tests.channels.servers import HookServer, Reply, until
-from tests.degrade.conftest import Mount, fill
+from tests.degrade.conftest import REPO, Mount, fill
 
 pytestmark = pytest.mark.anyio
 AN_HOUR = Reply(503, {"retry-after": "3600"})
@@ -119,3 +121,40 @@ async def test_the_wal_is_truncated_and_the_database_bounded(make_cfg, log) -> N
         page = eng.db.execute("PRAGMA page_size").fetchone()[0]
     assert grown > 0 and truncated == 0
     assert limit == walguard.WAL_LIMIT_BYTES and pages * page <= 1 << 20
+
+
+@pytest.mark.slow
+async def test_daemon_on_a_full_runtime_disk_alerts_and_ends_with_the_verdict(
+        tmpfs: Mount, seed_tree: Path, tmp_path: Path) -> None:
+    """The real daemon, runtime/ on a 2 MiB tmpfs filled by dd shortly after start, then a
+    CRITICAL: the alert and daemon.runtime_unwritable reach the webhook, and the window's end
+    (reports unwritable) still sends the RED verdict and exits 2, not 1."""
+    runtime = tmpfs("runtime", size="2m")
+    async with HookServer() as srv:
+        cfg = tmp_path / "burnin.toml"
+        cfg.write_text(f"[checks]\ndisabled = ['host']\n[window]\nend_drain = '10s'\n"
+                       f"[daemon]\nruntime_dir = '{runtime}'\nlog_dir = '{tmp_path / 'logs'}'\n"
+                       f"[[alerts.webhook]]\nurl = '{srv.url}'\nname = 'h'\n")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "daemon", "run", "--config", str(cfg), "--root",
+            str(seed_tree), "--window", "40h", "--time-scale", "3600", cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            await until(lambda: (runtime / "status.json").exists(), 30.0)
+            with sqlite3.connect(runtime / "alerts.sqlite3") as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            fill(runtime)
+            (seed_tree / "runtime/system_state.json").write_text('{"state": "RUNN')
+            _, err = await asyncio.wait_for(proc.communicate(), 120)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    docs = [orjson.loads(r.body) for r in srv.requests]
+    codes = {a["code"] for d in docs for a in d["alerts"]}
+    assert proc.returncode == 2, err.decode()[-3000:]
+    assert {"state.corrupt", "daemon.runtime_unwritable"} <= codes
+    assert docs[-1]["type"] == "verdict" and docs[-1]["verdict"] == "RED"
+    assert "Traceback" not in err.decode()
+    assert not (runtime / "reports").exists() or not any(runtime.glob("reports/*/final.json"))
