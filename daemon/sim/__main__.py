@@ -32,6 +32,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _not_negative(text: str) -> float:
+    """A finite number >= 0 (`--snapshot-every 0`: a snapshot after every change)."""
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _positive(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m daemon.sim", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -46,7 +53,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--jobs-per-second", type=_positive, default=None)
         s.add_argument("--stop-after", type=_duration, default=None, help="nominal duration")
         s.add_argument("--tick", type=_positive, default=0.05, help="real seconds")
-        s.add_argument("--snapshot-every", type=_positive, default=0.5, help="real seconds")
+        s.add_argument("--snapshot-every", type=_not_negative, default=0.5,
+                       help="real seconds (0: after every change)")
         s.add_argument("--no-produce", dest="produce", action="store_false",
                        help="(system) leave job submission to the supervisor")
         s.add_argument("--incarnation", type=int, default=0)
