@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -70,10 +71,12 @@ async def test_alerts_fired_on_a_full_runtime_disk_are_delivered_then_stored(
             filler.unlink()
             await tick_until(eng, clock, lambda: eng.outbox_state() == "sqlite")
             await until(lambda: eng.pending() == 0)
+            free_after = shutil.disk_usage(runtime).free
             await eng.observe("r9", [finding("process.down", "w9", "down")], clock.time())
             await until(lambda: ("process.down", "w9") in firing(srv))
             stored = {s.subject for s in store.load_states(eng.db).values() if s.open}
     assert mode == "memory" and status_mode == "memory"
+    assert free_after > 1 << 20  # the WAL did not regrow into the freed space
     assert stored == {f"w{i}" for i in [0, 1, 2, 3, 4, 5, 9]}  # written back at recovery
     ids = [m for m, _, _ in received(srv)]
     assert len(ids) == len(set(ids))  # nothing delivered twice

@@ -58,6 +58,7 @@ def test_run_writes_status_sees_corruption_and_stops_on_sigterm(
     proc, work = daemon
     first = wait_for(lambda: status(work))
     assert first["schema"] == "burnin.status/1" and first["window"]["phase"] == "running"
+    assert first["alerts"]["outbox"] == "sqlite"  # "memory" only while its disk refuses
     wait_for(lambda: (status(work) or {}).get("seq", 0) > first["seq"])
     (seed_tree / "runtime/system_state.json").write_text('{"state": "RUNN')
     wait_for(lambda: any(a["code"] == "state.corrupt"
