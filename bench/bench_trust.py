@@ -168,7 +168,8 @@ def read_back(run: Run, demo: DemoDir) -> None:
     alerts = list(json_objects(demo.alerts))
     run.verdict = {0: "GREEN", 1: "YELLOW", 2: "RED"}.get(run.code, f"exit {run.code}")
     for a in alerts:
-        if a.get("status") != "firing" or a.get("severity") not in ("HIGH", "CRITICAL"):
+        if a.get("status") != "firing" or a.get("severity") not in ("HIGH", "CRITICAL") \
+                or a.get("code") == "window.verdict":  # the verdict notification itself
             continue
         name = f"{a.get('code')} {a.get('severity')}"
         (run.env_high if str(a.get("code")).startswith(ENV) else run.sut_high).append(name)
