@@ -238,6 +238,17 @@ def _put_result(ix: JobIndex, obs: Obs, now: float, live: bool) -> bool:
     return True
 
 
+def _requeued_before(ix: JobIndex, jid: str, result: Obs) -> None:
+    """A pending job newer than its result, indexed first (a fresh scan reads pending before
+    results: a requeue while burnin was down or restarting) is a duplicate too."""
+    pat = ix.s.patterns["pending"]
+    name = jid + pat.suffix
+    rec = ix.pending.get(name)
+    if rec is not None and rec.mtime_ns > result.mtime_ns:
+        ix._event("jobs.duplicate_processing", Obs(pat.folder, name, rec.mtime_ns, 0.0), jid,
+                  "requeued after its result")
+
+
 def _new_result(ix: JobIndex, obs: Obs, obj: dict | None, jid: str, now: float,
                 live: bool) -> None:
     first = ix.result_of(jid)
@@ -247,6 +258,7 @@ def _new_result(ix: JobIndex, obs: Obs, obj: dict | None, jid: str, now: float,
         ix.alias_ids.setdefault(jid, obs.name)
     if first is not None and first != obs.name:
         ix._event("jobs.duplicate_processing", obs, jid, f"second result (first: {first})")
+    _requeued_before(ix, jid, obs)
     done = jp.time_field(obj, ix.s.completed_field)
     done = done if done is not None else (now if live else obs.mtime)
     created = jp.time_field(obj, ix.s.created_field)

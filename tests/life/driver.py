@@ -40,9 +40,6 @@ OPS = ("appear", "appear", "disappear", "disappear", "advance", "advance", "adva
        "down", "up", "flap")
 
 
-FRESH = ("reload_changed", "restart", "kill", "kill_mid")  # ops after which rules are new
-
-
 class NullLog:
     def __getattr__(self, name: str) -> Any:
         return lambda *a, **k: None
@@ -322,9 +319,7 @@ async def run_history(seed: int, tmp: Path, steps: int = 30) -> Verdict:
                 model.step = step
                 name = rng.choice(OPS)
                 await h.op(name, rng, model)
-                # A requeue is written once the running rules have indexed the result (a
-                # fresh rule set would see both files in one scan: see the report).
-                events = [] if name in FRESH else h.requeue(clock.time())
+                events = h.requeue(clock.time())
                 await h.look_and_tick(model, step, events)
             model.step = steps
             hook.down = False
