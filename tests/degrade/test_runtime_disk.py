@@ -109,6 +109,32 @@ async def test_undelivered_memory_messages_move_to_sqlite_and_are_sent_once_back
     assert db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone() == (0,)
 
 
+async def test_a_stored_message_sent_while_the_disk_is_full_is_not_sent_again(
+        tmpfs: Mount, make_cfg, log) -> None:  # noqa: F811
+    """A message stored before the disk filled is accepted while SQLite cannot record it:
+    the deletion is owed (no resend loop), memory messages still go out, and the deletion is
+    written once the disk takes it."""
+    runtime = tmpfs("runtime", size="2m")
+    async with HookServer(Reply(503, {"retry-after": "1"})) as srv:
+        cfg = make_cfg({"webhook": [{"url": srv.url, "name": "h"}]})
+        clock = SystemClock()
+        async with running(cfg, clock, log) as eng:
+            await eng.observe("r1", [finding("process.down", "w1", "down")], clock.time())
+            await until(lambda: eng.workers["webhook:h"].queued()["attempts"] == 1)
+            walguard.checkpoint(eng.db)
+            filler = fill(runtime)
+            await until(lambda: len(srv.requests) == 2)  # accepted; its deletion refused
+            await eng.observe("r2", [finding("process.down", "w2", "down")], clock.time())
+            await until(lambda: ("process.down", "w2") in firing(srv))
+            owed = eng.pending()
+            filler.unlink()
+            await tick_until(eng, clock, lambda: eng.outbox_state() == "sqlite")
+            await until(lambda: eng.outbox.pending() == 0)  # the owed deletion written
+    assert [s for _, c, s in received(srv) if c == "process.down"] == ["w1", "w1", "w2"]
+    assert owed == 0  # an accepted message whose deletion is owed is not pending
+    assert any(e == "alert.settle_deferred" for _, e, _ in log.lines)
+
+
 async def test_the_wal_is_truncated_and_the_database_bounded(make_cfg, log) -> None:  # noqa: F811
     """journal_size_limit and max_page_count are set; a checkpoint truncates the WAL."""
     cfg = make_cfg({"max_db_bytes": 1 << 20})
