@@ -23,7 +23,8 @@ from typing import Any
 
 import anyio
 
-from daemon.alerts import decide, router, store, storm, walguard
+from daemon import storm
+from daemon.alerts import decide, router, store, walguard
 from daemon.alerts.deadman import Deadman
 from daemon.alerts.memqueue import MemQueue, Unsaved
 from daemon.alerts.retry import FAILING_AFTER

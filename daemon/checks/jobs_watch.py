@@ -16,8 +16,7 @@ from typing import Any
 import anyio
 import orjson
 
-from daemon import atomic
-from daemon.alerts import storm
+from daemon import atomic, storm
 from daemon.checks import jobs_decide as jd
 from daemon.checks.base import Emit, Env, Rule, Tick
 from daemon.checks.registry import register

@@ -6,9 +6,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from daemon.alerts.storm import AGGREGATE_SUBJECT, bound
 from daemon.clock import FakeClock
 from daemon.model import Finding, Kind, Severity, finding
+from daemon.storm import AGGREGATE_SUBJECT, bound
 from tests.alerts.support import log, make_cfg, running
 from tests.channels.servers import HookServer, until
 

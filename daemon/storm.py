@@ -12,6 +12,9 @@ Which subjects stay individual: the most severe first, then by subject, so the s
 individual from look to look (no fire/resolve churn). The aggregate has a fixed subject
 (`AGGREGATE_SUBJECT`), so it is one alert whose count and sample change, at the worst
 severity of what it stands for; it resolves when the code drops back under the limit.
+
+Pure (it knows only `daemon.model`), it sits below both the checks and the alerts: the alert
+engine bounds every rule's findings with it, and the jobs watcher builds its own with it.
 """
 
 from __future__ import annotations
