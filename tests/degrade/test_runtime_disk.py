@@ -187,3 +187,19 @@ async def test_daemon_on_a_full_runtime_disk_alerts_and_ends_with_the_verdict(
     assert docs[-1]["type"] == "verdict" and docs[-1]["verdict"] == "RED"
     assert "Traceback" not in err.decode()
     assert not (runtime / "reports").exists() or not any(runtime.glob("reports/*/final.json"))
+
+
+async def test_a_database_at_max_db_bytes_runs_from_memory(make_cfg, log) -> None:  # noqa: F811
+    """`alerts.max_db_bytes` reached is a full disk to the outbox: the alerts stay open in
+    memory and daemon.runtime_unwritable names the database."""
+    cfg = make_cfg({"max_db_bytes": 1 << 20})
+    async with running(cfg, SystemClock(), log) as eng:
+        for i in range(200):
+            await eng.observe(f"r{i}", [finding("process.down", f"w{i}", "d" * 8000)], 0.0)
+            await eng.tick(float(i))
+        mode = eng.outbox_state()
+        codes = [a["code"] for a in eng.open_alerts()]
+        size = (cfg.runtime_dir / "alerts.sqlite3").stat().st_size
+    assert mode == "memory" and size <= 1 << 20
+    assert codes.count("process.down") == 200  # no decision dropped
+    assert "daemon.runtime_unwritable" in codes
