@@ -201,7 +201,10 @@ class Daemon:
             self.log.warning("verdict_notification_pending", pending=engine.pending())
         self._write_status()
         if self.cfg.window.on_end == "continue":
-            self.window = self.runner.start(new=True)
+            if (window := await self.guard.until_done(partial(self.runner.start, new=True),
+                                                      lambda: self._stop_asked)) is None:
+                return None  # stopped while the runtime disk refused the next window
+            self.window = window
             engine.set_window(self.window.id)
             if self.on_started is not None:
                 self.on_started(self)

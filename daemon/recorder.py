@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from daemon.alerts.engine import AlertEngine
 from daemon.clock import Clock
@@ -13,6 +14,8 @@ from daemon.runner import CheckOutcome
 from daemon.status import CheckState
 
 RUNTIME_OK_S = 10.0  # real seconds without a failed runtime write before it is resolved
+RETRY_S = 2.0  # real seconds between tries of a write that must eventually happen
+T = TypeVar("T")
 
 
 class CheckRecorder:
@@ -75,3 +78,18 @@ class RuntimeGuard:
             "daemon.runtime_unwritable", self.folder,
             f"cannot write burnin's runtime folder: {exc}", {"error": repr(exc)})],
             self.clock.time())
+
+    async def until_done(self, action: Callable[[], T], stopped: Callable[[], bool]) -> T | None:
+        """Run `action` until it succeeds: a disk that refuses is the finding above, tried
+        again every RETRY_S real seconds; None if `stopped()` first (SIGTERM)."""
+        done: list[T] = []
+        while not stopped():
+            await self.run(partial(_collect, action, done))
+            if done:
+                return done[0]
+            await self.clock.sleep(RETRY_S)
+        return None
+
+
+def _collect(action: Callable[[], T], into: list[T]) -> None:
+    into.append(action())

@@ -204,3 +204,41 @@ async def test_a_database_at_max_db_bytes_runs_from_memory(make_cfg, log) -> Non
     assert mode == "memory" and size <= 1 << 20
     assert codes.count("process.down") == 200  # no decision dropped
     assert "daemon.runtime_unwritable" in codes
+
+
+@pytest.mark.slow
+async def test_the_next_window_waits_for_the_disk_instead_of_crashing(
+        tmpfs: Mount, seed_tree: Path, tmp_path: Path) -> None:
+    """on_end = "continue" on a full runtime disk: the verdict goes out, the daemon keeps
+    running while the next window cannot be written, opens it once space is freed, and a
+    SIGTERM then stops it with exit 0."""
+    runtime = tmpfs("runtime", size="2m")
+    async with HookServer() as srv:
+        cfg = tmp_path / "burnin.toml"
+        cfg.write_text(f"[checks]\ndisabled = ['host']\n[window]\non_end = 'continue'\n"
+                       f"[daemon]\nruntime_dir = '{runtime}'\nlog_dir = '{tmp_path / 'logs'}'\n"
+                       f"[[alerts.webhook]]\nurl = '{srv.url}'\nname = 'h'\n")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "daemon", "run", "--config", str(cfg), "--root",
+            str(seed_tree), "--window", "20h", "--time-scale", "3600", cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            await until(lambda: (runtime / "status.json").exists(), 30.0)
+            first = (runtime / "current_window").read_text().strip()
+            filler = fill(runtime)
+            await until(lambda: any(orjson.loads(r.body).get("type") == "verdict"
+                                    for r in srv.requests), 60.0)
+            await asyncio.sleep(1.0)  # a crash would show now
+            assert proc.returncode is None
+            filler.unlink()
+            await until(lambda: (runtime / "current_window").read_text().strip() != first,
+                        30.0)
+            proc.terminate()
+            _, err = await asyncio.wait_for(proc.communicate(), 10)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert proc.returncode == 0, err.decode()[-3000:]
+    assert "Traceback" not in err.decode()

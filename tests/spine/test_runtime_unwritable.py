@@ -3,6 +3,7 @@ condition, and a call that wrote nothing (a heartbeat between saves) does not re
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,44 @@ async def test_unwritable_runtime_fires_once_and_resolves_once(tmp_path: Path) -
         await guard.run(nothing)
         clock.advance(0.5)
     assert engine.notices == [("first", "HIGH"), ("resolved", "HIGH")]
+
+
+async def test_a_write_that_must_happen_is_retried_until_the_disk_takes_it(
+        tmp_path: Path) -> None:
+    """The next window on a full disk (on_end = "continue"): a finding, retries, then the
+    value once the disk takes it; no exception reaches the daemon."""
+    clock = FakeClock()
+    engine = Engine()
+    guard = RuntimeGuard(engine, clock, structlog.get_logger("test"),  # type: ignore[arg-type]
+                         str(tmp_path / "runtime"))
+    tries: list[float] = []
+
+    def start() -> str:
+        tries.append(clock.time())
+        if len(tries) < 3:
+            fail()
+        return "w-next"
+
+    task = asyncio.ensure_future(guard.until_done(start, lambda: False))
+    while not task.done():
+        await asyncio.sleep(0)
+        clock.advance(0.5)
+    assert task.result() == "w-next" and len(tries) == 3
+    assert engine.notices == [("first", "HIGH")]
+
+
+async def test_a_stop_ends_the_retries(tmp_path: Path) -> None:
+    """SIGTERM while the disk still refuses: until_done gives up with None."""
+    clock = FakeClock()
+    guard = RuntimeGuard(Engine(), clock, structlog.get_logger("test"),  # type: ignore[arg-type]
+                         str(tmp_path / "runtime"))
+    stopped = [False]
+    task = asyncio.ensure_future(guard.until_done(fail, lambda: stopped[0]))
+    for _ in range(10):
+        await asyncio.sleep(0)
+        clock.advance(0.5)
+    stopped[0] = True
+    while not task.done():
+        await asyncio.sleep(0)
+        clock.advance(0.5)
+    assert task.result() is None
