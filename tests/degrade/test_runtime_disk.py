@@ -38,6 +38,20 @@ def firing(srv: HookServer) -> set[tuple[str, str]]:
     return {(c, s) for _, c, s in received(srv)}
 
 
+async def start_daemon(runtime: Path, srv: HookServer, seed_tree: Path, tmp_path: Path,
+                       window: str, extra: str) -> asyncio.subprocess.Process:
+    """The real daemon, its runtime/ at `runtime`, the webhook `srv`, `extra` [window] keys."""
+    cfg = tmp_path / "burnin.toml"
+    cfg.write_text(f"[checks]\ndisabled = ['host']\n[window]\n{extra}\n"
+                   f"[daemon]\nruntime_dir = '{runtime}'\nlog_dir = '{tmp_path / 'logs'}'\n"
+                   f"[[alerts.webhook]]\nurl = '{srv.url}'\nname = 'h'\n")
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "daemon", "run", "--config", str(cfg), "--root",
+        str(seed_tree), "--window", window, "--time-scale", "3600", cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
 async def tick_until(eng, clock, cond, timeout_s: float = 20.0) -> None:
     """The supervisor's tick (every 0.5 s in the daemon), here as fast as the loop allows."""
     async def ticking() -> bool:
@@ -161,15 +175,8 @@ async def test_daemon_on_a_full_runtime_disk_alerts_and_ends_with_the_verdict(
     (reports unwritable) still sends the RED verdict and exits 2, not 1."""
     runtime = tmpfs("runtime", size="2m")
     async with HookServer() as srv:
-        cfg = tmp_path / "burnin.toml"
-        cfg.write_text(f"[checks]\ndisabled = ['host']\n[window]\nend_drain = '10s'\n"
-                       f"[daemon]\nruntime_dir = '{runtime}'\nlog_dir = '{tmp_path / 'logs'}'\n"
-                       f"[[alerts.webhook]]\nurl = '{srv.url}'\nname = 'h'\n")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "daemon", "run", "--config", str(cfg), "--root",
-            str(seed_tree), "--window", "40h", "--time-scale", "3600", cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        proc = await start_daemon(runtime, srv, seed_tree, tmp_path, "40h",
+                                  "end_drain = '10s'")
         try:
             await until(lambda: (runtime / "status.json").exists(), 30.0)
             with sqlite3.connect(runtime / "alerts.sqlite3") as db:
@@ -214,15 +221,8 @@ async def test_the_next_window_waits_for_the_disk_instead_of_crashing(
     SIGTERM then stops it with exit 0."""
     runtime = tmpfs("runtime", size="2m")
     async with HookServer() as srv:
-        cfg = tmp_path / "burnin.toml"
-        cfg.write_text(f"[checks]\ndisabled = ['host']\n[window]\non_end = 'continue'\n"
-                       f"[daemon]\nruntime_dir = '{runtime}'\nlog_dir = '{tmp_path / 'logs'}'\n"
-                       f"[[alerts.webhook]]\nurl = '{srv.url}'\nname = 'h'\n")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "daemon", "run", "--config", str(cfg), "--root",
-            str(seed_tree), "--window", "20h", "--time-scale", "3600", cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        proc = await start_daemon(runtime, srv, seed_tree, tmp_path, "20h",
+                                  "on_end = 'continue'")
         try:
             await until(lambda: (runtime / "status.json").exists(), 30.0)
             first = (runtime / "current_window").read_text().strip()
