@@ -4,14 +4,13 @@ and a daemon subprocess on a seed tree."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.procs import burnin, wait_for  # noqa: F401 - the degrade tests import them here
 
 REPO = Path(__file__).parents[2]
 Mount = Callable[..., Path]
@@ -54,20 +53,6 @@ def fill(folder: Path) -> Path:
     return filler
 
 
-def burnin(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "daemon", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(pred: Callable[[], object], timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def status(runtime: Path) -> dict | None:
