@@ -35,6 +35,7 @@ from typing import ClassVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.run import assemble  # noqa: E402
+from bench.tree import seed_tree  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "outbox.md"
 WINDOW, SCALE = "40h", 3600
@@ -54,20 +55,9 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def make_tree(base: Path) -> Path:
-    root = base / "root"
-    for sub in ("data/webrelay_out", "data/webrelay_in", "data/failed_reports",
-                "storage/events", "runtime", "logs"):
-        (root / sub).mkdir(parents=True)
-    (root / "storage/events/credits.jsonl").write_text("")
-    (root / "runtime/system_state.json").write_text('{"state": "RUNNING"}\n')
-    (root / "logs/state_transitions.jsonl").write_text(
-        '{"transition_id": "t1", "from_state": "STARTING", "to_state": "RUNNING"}\n')
-    return root
-
 
 def run_daemon(repo: Path, work: Path, url: str) -> dict:
-    root, runtime, logs = make_tree(work), work / "runtime", work / "logs"
+    root, runtime, logs = seed_tree(work), work / "runtime", work / "logs"
     runtime.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(runtime)], check=True)
     try:

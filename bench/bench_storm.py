@@ -32,20 +32,14 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.run import assemble  # noqa: E402
+from bench.tree import seed_tree  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "storm.md"
 JOB = b'{"job_id": "%d", "created_at": "2026-01-01T00:00:00Z", "payload": "x"}'
 
 
 def make_tree(base: Path, files: int) -> Path:
-    root = base / "root"
-    for sub in ("data/webrelay_out", "data/webrelay_in", "data/failed_reports",
-                "storage/events", "runtime", "logs"):
-        (root / sub).mkdir(parents=True)
-    (root / "storage/events/credits.jsonl").write_text("")
-    (root / "runtime/system_state.json").write_text('{"state": "RUNNING"}\n')
-    (root / "logs/state_transitions.jsonl").write_text(
-        '{"transition_id": "t1", "from_state": "STARTING", "to_state": "RUNNING"}\n')
+    root = seed_tree(base)
     out = root / "data/webrelay_out"
     for n in range(files):
         (out / f"job-{n:06d}.job.json").write_bytes(JOB % n)
