@@ -8,19 +8,16 @@ the reconciling rescan (the whole truth in a one-shot `burnin check`).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from pathlib import Path
-from typing import Any
 
 import anyio
-import orjson
 
-from daemon import atomic, storm
+from daemon import storm
 from daemon.checks import jobs_decide as jd
 from daemon.checks.base import Emit, Env, Rule, Tick
 from daemon.checks.registry import register
 from daemon.model import Finding
+from daemon.rulestate import RuleState
 from daemon.window.clamp import floored
 
 
@@ -36,6 +33,8 @@ class JobsWatch(Rule):
         self.excessive_fired = False
         self._wake: anyio.Event | None = None
         self._last: frozenset[str] | None = None
+        self.state = RuleState(env.state_dir, "jobs_watch.json", version=1, log=env.log,
+                               window_id=env.window_id, per_window=True)
         self._load()
 
     async def run(self, tick: Tick) -> list[Finding]:
@@ -132,27 +131,19 @@ class JobsWatch(Rule):
 
     # -- state across restarts ---------------------------------------------------------
 
-    def _state_path(self) -> Path | None:
-        sd = self.env.state_dir
-        return None if sd is None else Path(sd) / "jobs_watch.json"
-
     def _load(self) -> None:
-        path = self._state_path()
-        if path is None or not path.exists():
+        data = self.state.load()  # per window: a new window counts stale claims afresh
+        if not isinstance(data, dict):
             return
-        with contextlib.suppress(OSError, orjson.JSONDecodeError, TypeError, AttributeError):
-            data: dict[str, Any] = orjson.loads(path.read_bytes())
-            if data.get("window_id") != self.env.window_id:
-                return  # "within the window": a new window counts stale claims afresh
+        try:
             self.stale_seen = {str(s) for s in data.get("stale_seen", [])}
             self.excessive_fired = bool(data.get("excessive_fired", False))
+        except TypeError as exc:
+            self.state.discard(f"bad field: {exc}")
 
     def save(self) -> None:
-        path = self._state_path()
-        if path is not None:
-            atomic.write_json(path, {"window_id": self.env.window_id,
-                                     "stale_seen": sorted(self.stale_seen),
-                                     "excessive_fired": self.excessive_fired})
+        self.state.save({"window_id": self.env.window_id, "stale_seen": sorted(self.stale_seen),
+                         "excessive_fired": self.excessive_fired})
 
     def close(self) -> None:
         self.src.close()

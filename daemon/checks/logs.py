@@ -9,21 +9,18 @@ read; in a one-shot check over everything present (SPEC §2). Lines are bounded 
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio
-import orjson
 
-from daemon.atomic import write_json
 from daemon.checks.base import Env, Rule, Tick
 from daemon.checks.registry import register
 from daemon.clock import parse_timestamp, real
 from daemon.config import ThresholdsCfg
 from daemon.model import Finding, Severity, finding
+from daemon.rulestate import RuleState
 from daemon.sources.logtail import LineTail
 
 HOUR_S = 3600.0
@@ -112,6 +109,7 @@ class LogsRule(Rule):
         self.transitions = LineTail(cfg.root, [cfg.state.transitions], TRANSITION_LINE_BYTES,
                                     env.oneshot)
         self.lock_w, self.trans_w, self.err_w = Window(), Window(), Window()
+        self.state = RuleState(env.state_dir, "logtail.json", version=1, log=env.log)
         self._restore()
 
     async def run(self, tick: Tick) -> list[Finding]:
@@ -161,25 +159,14 @@ class LogsRule(Rule):
         return [finding("source.unavailable", path, f"cannot read {path}: {why}",
                         {"path": path, "reason": why}) for path, why in sorted(errors.items())]
 
-    def _state_file(self) -> Path | None:
-        sd = self.env.state_dir
-        return None if sd is None else sd / "logtail.json"
-
     def _restore(self) -> None:
-        path = self._state_file()
-        if path is None or not path.exists():
-            return
-        with contextlib.suppress(OSError, orjson.JSONDecodeError):
-            data = orjson.loads(path.read_bytes())
-            if isinstance(data, dict):
-                self.logs.restore(data.get("logs"))
-                self.transitions.restore(data.get("transitions"))
+        data = self.state.load()
+        if isinstance(data, dict):
+            self.logs.restore(data.get("logs"))
+            self.transitions.restore(data.get("transitions"))
 
     def save(self) -> None:
-        path = self._state_file()
-        if path is not None:
-            write_json(path, {"logs": self.logs.state(),
-                              "transitions": self.transitions.state()})
+        self.state.save({"logs": self.logs.state(), "transitions": self.transitions.state()})
 
     def close(self) -> None:
         self.logs.close()

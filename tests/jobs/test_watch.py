@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
+import structlog.testing
 
 from daemon.checks.jobs_watch import JobsWatch
 from daemon.clock import SystemClock
@@ -181,3 +182,20 @@ async def test_a_new_window_counts_stale_claims_afresh(tree: Path, tmp_path: Pat
     env2.window_id = "w-2"
     again = await JobsWatch(env2).run(tick(env2))
     assert [f.code for f in again].count("jobs.stale_claims_excessive") == 1
+
+
+async def test_a_corrupt_state_is_logged_and_the_rule_starts_afresh(tree: Path,
+                                                                    tmp_path: Path) -> None:
+    """A damaged jobs_watch.json is said in the log (it used to be dropped silently)."""
+    write(tree / OUT / "s0.claimed", {"claimed_at": time.time() - 900})
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "jobs_watch.json").write_bytes(b'{"version": 1, "data": {"stale_seen": 5')
+    env = make_env(tree, state_dir=state)
+    with structlog.testing.capture_logs() as logs:
+        rule = JobsWatch(env)
+    found = await rule.run(tick(env))
+    assert [e["event"] for e in logs] == ["rule_state_discarded"]
+    assert "jobs.stale_claim" in [f.code for f in found]
+    rule.save()
+    assert JobsWatch(make_env(tree, state_dir=state)).stale_seen == {f"{OUT}/s0.claimed"}
