@@ -6,11 +6,10 @@ one lock. The state (offset, crc32 of the verified bytes, balances, key table, c
 saved under `env.state_dir/journal.state` in the daemon, so a restart continues where it
 stopped; a one-shot `burnin check` (state_dir None) writes nothing.
 
-File identity is (st_dev, st_ino). Same identity but shorter, or the verified head/tail bytes
-changed: `journal.rewritten` and a re-read from 0. New identity whose first `offset` bytes are
-the verified ones: the writer replaced the file by a longer copy; reading goes on. New identity
-while the old file still has a name (rotation): the old one is finished, the new one is read
-from 0, the books carry on. Otherwise the journal was replaced: `journal.rewritten`.
+File identity, rotation and truncation are `JournalFile`'s (sources/journal_file.py): it says
+what happened to the file (`same`, `moved`, `rotated`, `replaced`, `shrank`, `changed`) and this
+module replays. Rotated: the old file is finished, the new one is read from 0, the books carry
+on. Replaced, shrank or changed: `journal.rewritten` and a re-read from 0.
 """
 
 from __future__ import annotations
@@ -29,15 +28,14 @@ from daemon.sources import journal_conditions as cond
 from daemon.sources import journal_split as split
 from daemon.sources import journal_state
 from daemon.sources.journal_book import Book
+from daemon.sources.journal_file import JournalFile
 from daemon.sources.journal_parse import Fields, Parser
-from daemon.sources.journal_scan import Position, crc_of, find_first, scan
+from daemon.sources.journal_scan import Position, find_first, scan
 from daemon.sources.journal_small import SMALL_READ
 from daemon.sources.ledger_snapshot import SnapshotError, parse_snapshot, reconcile
 from daemon.sources.registry import source
-from daemon.sources.regular import fopen_regular, read_regular
+from daemon.sources.regular import read_regular
 from daemon.unit import Env
-
-MARK = 4096  # bytes re-checked at the head and tail of the verified range on every run
 
 
 @dataclass
@@ -62,10 +60,8 @@ class JournalSource:
         self.state_file = env.state_dir / "journal.state" if env.state_dir else None
         self.book = self._new_book()
         self.pos = Position()
-        self.ident: tuple[int, int] | None = None
-        self.marks: dict[str, list[int]] = {}
+        self.file = JournalFile(self.path)
         self.base: bytes | None = None
-        self.fh: IO[bytes] | None = None
         self.rotations = 0
         self.passes = 0
         self.tail = 0
@@ -103,15 +99,15 @@ class JournalSource:
         """Synchronous position pass (runs in a worker thread)."""
         self._load_once()
         try:
-            st = os.stat(self.path)
-            out = Outcome(self._follow((st.st_dev, st.st_ino), st.st_size))
+            out = Outcome(self._follow())
         except OSError as exc:
-            self._close_fh()
+            self.file.close()
             return Outcome([cond.unavailable(self.rel, exc)], {"available": False})
-        assert self.fh is not None
-        self.tail = self._read(self.fh, full=self.pos.offset == 0)
+        fh = self.file.fh
+        assert fh is not None
+        self.tail = self._read(fh, full=self.pos.offset == 0)
         self.passes += 1
-        self._confirm(self.book, self.fh)
+        self._confirm(self.book, fh)
         out.findings += self.book.drain()
         out.findings += self._conditions(now)
         out.findings += self._reconcile(out.metrics)
@@ -119,38 +115,18 @@ class JournalSource:
         self._dirty = True
         return out
 
-    def _follow(self, ident: tuple[int, int], size: int) -> list[Finding]:
-        if self.fh is None and self.ident in (None, ident):
-            self.fh = fopen_regular(self.path)
-            self.ident = ident
-        if ident != self.ident:
-            return self._identity_changed(ident)
-        if size < self.pos.offset:
-            return self._rewritten(f"shrank from {self.pos.offset} to {size} bytes")
-        if not self._marks_ok(self.fh):
+    def _follow(self) -> list[Finding]:
+        change = self.file.follow(self.pos, self._finish)
+        if change.kind == "rotated":
+            self.pos = Position()
+            self.file.marks = {}
+        elif change.kind == "shrank":
+            return self._rewritten(f"shrank from {self.pos.offset} to {change.size} bytes")
+        elif change.kind == "changed":
             return self._rewritten("bytes already verified changed")
+        elif change.kind == "replaced":
+            return self._rewritten("replaced by a new file", keep_fh=True)
         return []
-
-    def _identity_changed(self, ident: tuple[int, int]) -> list[Finding]:
-        new = fopen_regular(self.path)
-        if crc_of(new, 0, self.pos.offset) == self.pos.crc and self._covers(new):
-            self._swap(new, ident)  # the same history under a new inode
-            return []
-        old = self.fh or self._find_rotated()
-        try:
-            rotated = old is not None and os.fstat(old.fileno()).st_nlink > 0 and self._marks_ok(
-                old)
-            if rotated:
-                assert old is not None
-                self._finish(old)
-        finally:
-            if old is not None and old is not self.fh:
-                old.close()
-        self._swap(new, ident)
-        if rotated:
-            self.pos, self.marks = Position(), {}
-            return []
-        return self._rewritten("replaced by a new file", keep_fh=True)
 
     def _finish(self, old: IO[bytes]) -> None:
         """Read the rest of a rotated file, then keep the books as the base of the next one."""
@@ -159,35 +135,12 @@ class JournalSource:
         self.base = journal_state.dump(self.book, self.pos, {})
         self.rotations += 1
 
-    def _covers(self, fh: IO[bytes]) -> bool:
-        return os.fstat(fh.fileno()).st_size >= self.pos.offset
-
-    def _swap(self, new: IO[bytes], ident: tuple[int, int]) -> None:
-        self._close_fh()
-        self.fh, self.ident = new, ident
-
-    def _find_rotated(self) -> IO[bytes] | None:
-        """After a restart: the old journal renamed beside the new one (same inode)."""
-        if self.ident is None or not self.pos.offset:
-            return None
-        try:
-            with os.scandir(self.path.parent) as entries:
-                for entry in entries:
-                    st = entry.stat(follow_symlinks=False)
-                    if (st.st_dev, st.st_ino) == self.ident and entry.name != self.path.name:
-                        return fopen_regular(entry.path)
-        except OSError:
-            return None
-        return None
-
     def _rewritten(self, reason: str, *, keep_fh: bool = False) -> list[Finding]:
         found = cond.rewritten(self.rel, reason, offset=self.pos.offset, line=self.pos.lines)
         if not keep_fh:
-            self._close_fh()
-            self.fh = fopen_regular(self.path)
-            st = os.fstat(self.fh.fileno())
-            self.ident = (st.st_dev, st.st_ino)
-        self.book, self.pos, self.marks, self.base = self._new_book(), Position(), {}, None
+            self.file.reopen()
+        self.book, self.pos, self.base = self._new_book(), Position(), None
+        self.file.marks = {}
         return [found]
 
     def _read(self, fh: IO[bytes], *, full: bool) -> int:
@@ -198,27 +151,13 @@ class JournalSource:
         if full and self.env.oneshot and not self.pos.offset and split.usable(self.book, total):
             split.replay(fh, self.pos, self.book, self._new_book(), total, progress)
         tail = scan(fh, self.pos, self.book, progress=progress)
-        self._set_marks(fh)
+        self.file.set_marks(fh, self.pos.offset)
         return tail
 
     def _progress(self, total: int) -> Any:
         report = self.env.progress
         assert report is not None
         return lambda done: report("journal replay", min(done, total), total)
-
-    def _set_marks(self, fh: IO[bytes]) -> None:
-        end = self.pos.offset
-        head = min(MARK, end)
-        self.marks = {"head": [head, crc_of(fh, 0, head)],
-                      "tail": [end - min(MARK, end), crc_of(fh, end - min(MARK, end), end)]}
-
-    def _marks_ok(self, fh: IO[bytes] | None) -> bool:
-        if fh is None:
-            return False
-        head = self.marks.get("head", [0, 0])
-        tail = self.marks.get("tail", [0, 0])
-        return (crc_of(fh, 0, head[0]) == head[1]
-                and crc_of(fh, tail[0], self.pos.offset) == tail[1])
 
     def _confirm(self, book: Book, fh: IO[bytes]) -> None:
         """Exact re-check of hash matches: report true duplicates, drop hash collisions."""
@@ -237,8 +176,8 @@ class JournalSource:
     def _conditions(self, now: float) -> list[Finding]:
         out = cond.negative_balances(self.book, self.env.cfg.ledger.allow_negative)
         out += cond.missing_correlation(self.book, self.rel, self.cfg.correlation_field)
-        if self.tail and self.fh is not None:
-            age = now - os.fstat(self.fh.fileno()).st_mtime
+        if self.tail and self.file.fh is not None:
+            age = now - self.file.mtime()
             out += cond.torn_tail(self.rel, self.pos.offset, self.tail, age,
                                   self.cfg.torn_tail_grace)
         return out
@@ -285,14 +224,15 @@ class JournalSource:
         self._load_once()
         if self.env.oneshot and self.passes:
             return Outcome([], self.metrics())  # the one-shot position pass was the replay
-        if self.fh is None or self.env.oneshot:
+        fh = self.file.fh
+        if fh is None or self.env.oneshot:
             return self.advance(now)
         replay, pos = self._base_book(), Position()
         limit = self.pos.offset
         total = limit
         progress = self._progress(total) if self.env.progress else None
-        scan(self.fh, pos, replay, limit=limit, progress=progress)
-        self._confirm(replay, self.fh)
+        scan(fh, pos, replay, limit=limit, progress=progress)
+        self._confirm(replay, fh)
         out = Outcome(metrics=self.metrics())
         if pos.offset != limit or pos.crc != self.pos.crc:
             out.findings.append(cond.rewritten(self.rel, "bytes already verified changed",
@@ -305,7 +245,7 @@ class JournalSource:
                 return out
             out.findings.append(diff)
         self.book, self.pos = replay, pos  # the full replay is the truth
-        self._set_marks(self.fh)
+        self.file.set_marks(fh, self.pos.offset)
         self._dirty = True
         return out
 
@@ -337,7 +277,7 @@ class JournalSource:
 
     def _write_state(self, state_file: Path) -> None:
         self._dirty = False
-        extra = {"ident": self.ident, "marks": self.marks, "rotations": self.rotations,
+        extra = {**self.file.state(), "rotations": self.rotations,
                  "signature": self._signature(), "has_base": self.base is not None}
         if self.base is not None:
             atomic.write_bytes(state_file.with_suffix(".base"), self.base)
@@ -353,7 +293,8 @@ class JournalSource:
             self._load(self.state_file)
         except (OSError, ValueError) as exc:
             self.env.log.warning("journal_state_discarded", error=str(exc))
-            self.book, self.pos, self.ident, self.base = self._new_book(), Position(), None, None
+            self.book, self.pos, self.base = self._new_book(), Position(), None
+            self.file.forget()
 
     def _load(self, path: Path) -> None:
         book = self._new_book()
@@ -362,23 +303,16 @@ class JournalSource:
             raise ValueError("journal config changed since the state was saved")
         base = path.with_suffix(".base").read_bytes() if extra.get("has_base") else None
         self.book, self.pos, self.base = book, pos, base
-        self.ident = tuple(extra["ident"]) if extra.get("ident") else None  # type: ignore[assignment]
-        self.marks = dict(extra.get("marks") or {})
+        self.file.restore(extra)
         self.rotations = int(extra.get("rotations", 0))
 
     def metrics(self) -> dict[str, Any]:
         c = self.book.counts
-        size = os.fstat(self.fh.fileno()).st_size if self.fh is not None else 0
-        return {**c, "available": self.fh is not None, "bytes": size,
+        return {**c, "available": self.file.fh is not None, "bytes": self.file.size(),
                 "offset": self.pos.offset, "accounts": len(self.book.balances),
                 "tail_bytes": self.tail, "rotations": self.rotations,
                 "keys_table_bytes": self.book.keys_bytes(),
                 "findings_dropped": self.book.dropped}
 
-    def _close_fh(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-
     def close(self) -> None:
-        self._close_fh()
+        self.file.close()
