@@ -3,11 +3,18 @@
 `cpu_busy_percent` is pure (two `psutil.cpu_times()` readings in, a percent out); `HostSampler`
 keeps the previous reading so that each health tick measures CPU over the interval since the
 last one, with no sleeping. Disks are de-duplicated by device.
+
+A one-shot `burnin check` has no previous tick and writes nothing (so no reading is kept from
+an earlier run): its sampler takes the first reading when it is created, at the start of the
+check, and the host rule takes the second after the other checks ran. burnin's own CPU over
+that span is not counted as busy (`others_busy_percent`), so the figure is what the rest of
+the host used while burnin looked, not burnin's own start-up.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,24 @@ def cpu_busy_percent(prev: Any, cur: Any) -> float | None:
     return min(100.0, max(0.0, (total - idle) / total * 100.0))
 
 
+def others_busy_percent(prev: Any, cur: Any, own_s: float) -> float | None:
+    """Like `cpu_busy_percent`, with `own_s` CPU seconds (burnin's own, over the same span)
+    counted as idle: the busy share of everything else on the host (pure)."""
+    if prev is None:
+        return None
+    total = sum(cur) - sum(prev)
+    idle = sum(getattr(cur, f, 0.0) - getattr(prev, f, 0.0) for f in _IDLE_FIELDS)
+    if total <= 0:
+        return None
+    return min(100.0, max(0.0, (total - idle - max(0.0, own_s)) / total * 100.0))
+
+
+def own_cpu_s() -> float:
+    """CPU seconds this process (all threads) and its reaped children have used."""
+    t = os.times()
+    return time.process_time() + t.children_user + t.children_system
+
+
 def disk_percents(paths: list[Path]) -> tuple[dict[str, float], dict[str, str]]:
     """Percent used of the filesystem of each path (first path per device), and errors."""
     seen: set[int] = set()
@@ -67,15 +92,29 @@ def _existing(path: Path) -> Path:
 
 @source("host")
 class HostSampler:
-    """Samples the host; CPU is measured between consecutive `sample()` calls."""
+    """Samples the host; CPU is measured between consecutive `sample()` calls.
+
+    One-shot (`env.oneshot`): the first reading is taken here, and burnin's own CPU since
+    then is left out of the busy share (`others_busy_percent`)."""
 
     def __init__(self, env: Any) -> None:
         self.paths = [env.cfg.root, env.cfg.runtime_dir]
-        self._prev: Any = None
+        self.oneshot = bool(getattr(env, "oneshot", False))
+        self._prev: Any = psutil.cpu_times() if self.oneshot else None
+        self._own = own_cpu_s() if self.oneshot else 0.0
+        self.clock = env.clock
+        self._since = self.clock.monotonic()
+
+    def span_s(self) -> float:
+        """Real seconds since the previous CPU reading."""
+        return self.clock.monotonic() - self._since
 
     def sample(self) -> HostLook:
-        cur = psutil.cpu_times()
-        cpu = cpu_busy_percent(self._prev, cur)
-        self._prev = cur
+        cur, own = psutil.cpu_times(), own_cpu_s()
+        if self.oneshot:
+            cpu = others_busy_percent(self._prev, cur, own - self._own)
+        else:
+            cpu = cpu_busy_percent(self._prev, cur)
+        self._prev, self._own, self._since = cur, own, self.clock.monotonic()
         disks, errors = disk_percents(self.paths)
         return HostLook(cpu, psutil.virtual_memory().percent, disks, errors)
