@@ -1,0 +1,173 @@
+"""Start-up of a one-shot `burnin check` (issue 15 item 1), as a whole process.
+
+What Nagios/Icinga run every minute, `python -m daemon check --root <small clean tree>`,
+against a bare `python -c pass` of the same interpreter, interleaved (each run rotates which
+goes first), median of `--runs`. Wall by the clock, CPU (user+system, with reaped children)
+by wait4, peak RSS by GNU time. Before measuring, the package is byte-compiled (as a wheel
+install does): with PYTHONDONTWRITEBYTECODE set, a source checkout would otherwise compile
+every module on every start.
+
+    python bench/bench_startup.py [--runs 7] [--before REF]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from tree import seed_tree  # noqa: E402
+
+TARGET_RATIO, TARGET_MIB = 4.0, 40.0
+
+
+def timed(cmd: list[str], code: Path) -> dict[str, float]:
+    """Wall, CPU and peak RSS (MiB) of one process run with `code` on PYTHONPATH."""
+    gnu = shutil.which("time", path="/usr/bin:/bin")
+    if gnu is None:
+        raise RuntimeError("GNU time (/usr/bin/time) is needed for peak RSS")
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([gnu, "-f", "%M %x", *cmd], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir())
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace")
+    _pid, _status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = 0  # reaped above
+    rss, code_s = err.strip().splitlines()[-1].split()
+    if int(code_s) not in (0, 1, 2):
+        raise RuntimeError(f"{cmd[:6]}: exit {code_s}: {err[-500:]!r}")
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": int(rss) / 1024}
+
+
+def interleaved(cases: dict[str, list[str]], sides: dict[str, Path],
+                runs: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Median figures per case and side; every run rotates the order of all commands."""
+    cmds = [(case, side) for case in cases for side in sides]
+    samples: dict[tuple[str, str], list[dict[str, float]]] = {c: [] for c in cmds}
+    for i in range(runs):
+        for case, side in cmds[i % len(cmds):] + cmds[:i % len(cmds)]:
+            samples[(case, side)].append(timed(cases[case], sides[side]))
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for (case, side), got in samples.items():
+        out.setdefault(case, {})[side] = {k: statistics.median(r[k] for r in got)
+                                          for k in got[0]}
+    return out
+
+
+def checkout(ref: str) -> Path:
+    """A detached checkout of `ref` (a git worktree in a temporary folder)."""
+    where = Path(tempfile.mkdtemp(prefix="bench-startup-")) / "tree"
+    subprocess.run(["git", "-C", str(HERE.parent), "worktree", "add", "--detach", str(where),
+                    ref], check=True, capture_output=True)
+    return where
+
+
+def compile_tree(code: Path) -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(code / "daemon")],
+                   check=True, capture_output=True)
+
+
+def measure(runs: int, before: str | None) -> dict[str, Any]:
+    py = sys.executable
+    base = Path(tempfile.mkdtemp(prefix="bench-startup-tree-"))
+    root = seed_tree(base)
+    check = [py, "-m", "daemon", "check", "--format", "json", "--root", str(root)]
+    cases = {"bare": [py, "-c", "pass"], "full": check,
+             "no_health": [*check, "--only", "jobs,position,integrity"]}
+    sides = {"now": HERE.parent}
+    old = checkout(before) if before else None
+    if old is not None:
+        sides["before"] = old
+    for code in sides.values():
+        compile_tree(code)
+    load = {"before": os.getloadavg()}
+    try:
+        figures = interleaved(cases, sides, runs)
+    finally:
+        if old is not None:
+            subprocess.run(["git", "-C", str(HERE.parent), "worktree", "remove", "--force",
+                            str(old)], check=False, capture_output=True)
+        shutil.rmtree(base)
+    load["after"] = os.getloadavg()
+    return {"figures": figures, "load": load, "runs": runs, "before": before}
+
+
+def rows(result: dict[str, Any]) -> list[str]:
+    fig = result["figures"]
+    bare = fig["bare"]["now"]
+    before = result["before"]
+    head = ("| what (whole process) | wall s | CPU s | peak RSS MiB | wall / bare | CPU / bare "
+            "| target (<= 4x wall, <= 40 MiB) |" + (f" at `{before}`: wall s, CPU s, MiB |"
+                                                      if before else ""))
+    out = [head, "|" + "---|" * (head.count("|") - 1)]
+    names = {"bare": "`python -c pass` (baseline)",
+             "full": "`burnin check --root <seed tree>` (all four checks)",
+             "no_health": "`burnin check --only jobs,position,integrity`"}
+    for case, label in names.items():
+        now = fig[case]["now"]
+        ratio = now["wall"] / bare["wall"]
+        met = ("—" if case == "bare" else
+               "met" if ratio <= TARGET_RATIO and now["rss"] <= TARGET_MIB else "NOT met")
+        line = (f"| {label} | {now['wall']:.3f} | {now['cpu']:.3f} | {now['rss']:.1f} | "
+                f"{ratio:.2f}x | {now['cpu'] / bare['cpu']:.2f}x | {met} |")
+        if before:
+            old = fig[case]["before"]
+            line += f" {old['wall']:.3f}, {old['cpu']:.3f}, {old['rss']:.1f} |"
+        out.append(line)
+    return out
+
+
+def write(result: dict[str, Any]) -> Path:
+    load = result["load"]
+    text = "\n".join([
+        "## startup — a one-shot `burnin check` as a whole process (issue 15 item 1)", "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Command: `python bench/bench_startup.py "
+        f"--runs {result['runs']}" + (f" --before {result['before']}`" if result["before"]
+                                      else "`") + ".", "",
+        "Each command is a fresh process, run interleaved with the others (every run rotates",
+        "the order), median of the runs; wall by the clock, CPU (user+system) by wait4, peak",
+        "RSS by GNU time. The package is byte-compiled first, as a wheel install is. The seed",
+        "tree is bench/tree.py's (empty journal, a RUNNING state).", "",
+        *rows(result), "",
+        f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load['before'])}"
+        f"; after: {', '.join(f'{x:.1f}' for x in load['after'])} — other helpers were "
+        "loading this machine while it was measured, so walls vary; CPU is steadier.", "",
+        "The full check's host CPU figure is sampled over the run itself (from the start of",
+        "the checks to the host rule, which runs last; at least 0.1 s, burnin's own CPU left",
+        "out) instead of a fixed 0.25 s sleep; `metrics.host.cpu_sample_s` says how long.",
+        ""])
+    out = HERE / "results" / "startup.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="3 runs")
+    ap.add_argument("--before", metavar="REF", help="also measure burnin at this commit")
+    args = ap.parse_args()
+    result = measure(3 if args.quick else args.runs, args.before)
+    print("\n".join(rows(result)))
+    print(f"wrote {write(result)}")
+
+
+if __name__ == "__main__":
+    main()
