@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from daemon.window.series import num
+from daemon.numbers import number_at
 from daemon.window.verdict import Thresholds, band, severity_of
 
 
@@ -50,7 +50,7 @@ def grade_one(fig: dict[str, Any], points: list[dict[str, Any]], alerts: list[di
     mine = [a for a in alerts if isinstance(a, dict) and a.get("code") in src.codes]
     last = fig.get("value")
     seen = [last, *(p.get(src.series) for p in points if src.series)]
-    seen += [num(a, "evidence", src.evidence) for a in mine if src.evidence]
+    seen += [number_at(a, "evidence", src.evidence) for a in mine if src.evidence]
     worst = worst_of(seen)
     alert = worst_alert(mine)
     bands = [str(fig.get("band", "unknown")), value_band(str(fig.get("key")), worst, th)]

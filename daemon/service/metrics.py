@@ -36,6 +36,7 @@ from daemon.atomic import write_bytes
 from daemon.clock import parse_timestamp
 from daemon.config import MetricsCfg
 from daemon.errors import ConfigError
+from daemon.numbers import number as _num
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "INFO")
 VERDICTS = ("GREEN", "YELLOW", "RED")
@@ -274,12 +275,6 @@ def _state_set(name: str, help_text: str, label: str, states: tuple[str, ...],
     for state in states:
         family.add_metric([state], 1 if current == state else 0)
     return family
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def _scaled(value: Any, factor: float) -> float | None:

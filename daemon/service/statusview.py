@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from daemon.clock import SystemClock, parse_timestamp
+from daemon.numbers import number
 
 STALE_AFTER_S = 180.0
 MAX_ALERT_ROWS = 20
@@ -117,7 +118,7 @@ def why_text(status: Mapping[str, Any], most: int = 3) -> str:
 
 
 def _progress(window: Mapping[str, Any]) -> str:
-    elapsed, duration = _num(window.get("elapsed_s")), _num(window.get("duration_s"))
+    elapsed, duration = number(window.get("elapsed_s")), number(window.get("duration_s"))
     if elapsed is None or not duration:
         return ""
     ratio = min(1.0, max(0.0, elapsed / duration))
@@ -216,7 +217,7 @@ def _metric_rows(metrics: Mapping[str, Any], daemon: Mapping[str, Any]) -> list[
         ("host", "  ".join(f"{k} {_pct(host.get(k + '_percent'))}" for k in ("cpu", "memory"))
          + f"  disk {disk_text(host)}"),
         ("burnin", f"rss {_bytes(daemon.get('rss_bytes'))}  cpu {_pct(daemon.get('cpu_percent'))}"
-                   f"  up {_span(_num(daemon.get('uptime_s')))}"),
+                   f"  up {_span(number(daemon.get('uptime_s')))}"),
     ]
     for name, raw in sorted(_map(metrics.get("processes")).items()):
         p = _map(raw)
@@ -227,8 +228,8 @@ def _metric_rows(metrics: Mapping[str, Any], daemon: Mapping[str, Any]) -> list[
 
 def disk_text(host: Mapping[str, Any]) -> str:
     """The fullest disks the host check watches: `91.0% /srv  40.2% /var` (`-` if none)."""
-    disks = [(v, str(p)) for p, v in _map(host.get("disks")).items() if _num(v) is not None]
-    if not disks and _num(host.get("disk_percent")) is not None:
+    disks = [(v, str(p)) for p, v in _map(host.get("disks")).items() if number(v) is not None]
+    if not disks and number(host.get("disk_percent")) is not None:
         return _pct(host.get("disk_percent"))
     disks.sort(reverse=True)
     more = f"  (+{len(disks) - 3} more)" if len(disks) > 3 else ""
@@ -283,17 +284,17 @@ def _span(seconds: float | None) -> str:
 
 
 def _ms(value: Any) -> str:
-    v = _num(value)
+    v = number(value)
     return "-" if v is None else f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms"
 
 
 def _pct(value: Any) -> str:
-    v = _num(value)
+    v = number(value)
     return "-" if v is None else f"{v:.1f}%"
 
 
 def _bytes(value: Any) -> str:
-    v = _num(value)
+    v = number(value)
     if v is None:
         return "-"
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -306,14 +307,8 @@ def _bytes(value: Any) -> str:
 def _count(value: Any) -> str:
     if isinstance(value, list):
         return str(len(value))
-    v = _num(value)
+    v = number(value)
     return "-" if v is None else f"{v:g}"
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None
-    return float(value)
 
 
 def _map(value: Any) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from daemon.numbers import number
 from daemon.service.statusview import marks, why_text
 from daemon.sim.outcome import Outcome
 
@@ -30,7 +31,7 @@ def _get(data: Any, *keys: str) -> Any:
 
 
 def _number(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and value == value else 0.0
+    return number(value) or 0.0
 
 
 def window_line(status: Mapping[str, Any]) -> RenderableType:

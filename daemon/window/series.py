@@ -10,7 +10,6 @@ twice that. Bad figures in the input become gaps (None), never errors.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import structlog
 
 from daemon import atomic
 from daemon.clock import Clock
+from daemon.numbers import number_at
 
 log = structlog.get_logger(__name__)
 
@@ -34,17 +34,6 @@ MB = 1024 * 1024
 Point = dict[str, Any]
 
 
-def num(doc: object, *keys: str) -> float | None:
-    """`doc[k1][k2]...` as a finite float, or None when missing or not a number."""
-    for key in keys:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(key)
-    if isinstance(doc, bool) or not isinstance(doc, int | float):
-        return None
-    return float(doc) if math.isfinite(doc) else None
-
-
 def _mb(value: float | None) -> float | None:
     return None if value is None else round(value / MB, 3)
 
@@ -53,20 +42,20 @@ def pick(now: float, metrics: object, alert_counts: object, daemon: object = Non
     """One point from status.json's `metrics`, `alerts.counts` and `daemon` objects."""
     return {
         "t": now,
-        "daemon_rss_mb": _mb(num(daemon, "rss_bytes")),
-        "daemon_cpu": num(daemon, "cpu_percent"),
-        "host_cpu": num(metrics, "host", "cpu_percent"),
-        "host_mem": num(metrics, "host", "memory_percent"),
+        "daemon_rss_mb": _mb(number_at(daemon, "rss_bytes")),
+        "daemon_cpu": number_at(daemon, "cpu_percent"),
+        "host_cpu": number_at(metrics, "host", "cpu_percent"),
+        "host_mem": number_at(metrics, "host", "memory_percent"),
         "procs": _procs(metrics),
-        "pending": num(metrics, "jobs", "pending"),
-        "claimed": num(metrics, "jobs", "claimed"),
-        "p50": num(metrics, "jobs", "latency_ms", "p50"),
-        "p95": num(metrics, "jobs", "latency_ms", "p95"),
-        "p99": num(metrics, "jobs", "latency_ms", "p99"),
-        "failed_rate": num(metrics, "jobs", "failed_rate"),
-        "lock_rate": num(metrics, "locks", "rate"),
+        "pending": number_at(metrics, "jobs", "pending"),
+        "claimed": number_at(metrics, "jobs", "claimed"),
+        "p50": number_at(metrics, "jobs", "latency_ms", "p50"),
+        "p95": number_at(metrics, "jobs", "latency_ms", "p95"),
+        "p99": number_at(metrics, "jobs", "latency_ms", "p99"),
+        "failed_rate": number_at(metrics, "jobs", "failed_rate"),
+        "lock_rate": number_at(metrics, "locks", "rate"),
         "mem_growth": _worst_slope(metrics),
-        "alerts": {tier: int(num(alert_counts, tier) or 0) for tier in TIERS},
+        "alerts": {tier: int(number_at(alert_counts, tier) or 0) for tier in TIERS},
     }
 
 
@@ -75,7 +64,7 @@ def _worst_slope(metrics: object) -> float | None:
     procs = metrics.get("processes") if isinstance(metrics, dict) else None
     if not isinstance(procs, dict):
         return None
-    return max((s for p in procs.values() if (s := num(p, "rss_slope_mb_min")) is not None),
+    return max((s for p in procs.values() if (s := number_at(p, "rss_slope_mb_min")) is not None),
                default=None)
 
 
@@ -84,8 +73,8 @@ def _procs(metrics: object) -> dict[str, dict[str, float | None]]:
     if not isinstance(procs, dict):
         return {}
     names = sorted(str(k) for k in procs)[:MAX_PROCS]
-    return {n: {"rss_mb": _mb(num(procs, n, "rss_bytes")), "cpu": num(procs, n, "cpu_percent")}
-            for n in names}
+    return {n: {"rss_mb": _mb(number_at(procs, n, "rss_bytes")),
+                "cpu": number_at(procs, n, "cpu_percent")} for n in names}
 
 
 def _combine(key: str, a: float | None, b: float | None) -> float | None:
@@ -201,11 +190,11 @@ def _parse(line: bytes) -> Point | None:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(doc, dict) or num(doc, "t") is None:
+    if not isinstance(doc, dict) or number_at(doc, "t") is None:
         return None
     procs = doc.get("procs") if isinstance(doc.get("procs"), dict) else {}
-    point: Point = {k: num(doc, k) for k in FIELDS}
-    point["procs"] = {str(n): {"rss_mb": num(v, "rss_mb"), "cpu": num(v, "cpu")}
+    point: Point = {k: number_at(doc, k) for k in FIELDS}
+    point["procs"] = {str(n): {"rss_mb": number_at(v, "rss_mb"), "cpu": number_at(v, "cpu")}
                       for n, v in list(procs.items())[:MAX_PROCS]}
-    point["alerts"] = {t: int(num(doc, "alerts", t) or 0) for t in TIERS}
+    point["alerts"] = {t: int(number_at(doc, "alerts", t) or 0) for t in TIERS}
     return point

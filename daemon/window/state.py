@@ -17,6 +17,7 @@ from typing import Any
 
 from daemon import atomic
 from daemon.clock import iso
+from daemon.numbers import required as _num
 
 PHASES = ("running", "completed", "stopped")
 SCHEMA = "burnin.window/1"
@@ -258,9 +259,3 @@ def _from_dict(doc: object) -> Window:
 
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _num(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"not a number: {value!r}")
-    return float(value)

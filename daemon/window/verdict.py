@@ -31,7 +31,7 @@ from typing import Any
 
 from daemon.catalog import ENVIRONMENTAL_PREFIXES
 from daemon.clock import parse_timestamp
-from daemon.window.series import num
+from daemon.numbers import number_at
 
 LABELS = {"GREEN": "GO", "YELLOW": "CONDITIONAL", "RED": "NO-GO"}
 EXIT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
@@ -252,9 +252,9 @@ def band(value: float | None, high: float, critical: float, *, red_at: bool = Fa
 def figures(metrics: dict[str, Any], alerts: list[dict[str, Any]],
             th: Thresholds) -> list[dict[str, Any]]:
     """The seed 003 figures of the window, each graded against its SPEC §5 band."""
-    lock = num(metrics, "locks", "rate")
-    failed = num(metrics, "jobs", "failed_rate")
-    p95 = num(metrics, "jobs", "latency_ms", "p95")
+    lock = number_at(metrics, "locks", "rate")
+    failed = number_at(metrics, "jobs", "failed_rate")
+    p95 = number_at(metrics, "jobs", "latency_ms", "p95")
     growth = max_growth(metrics)
     stale = float(len({a.get("subject") for a in alerts if a.get("code") == "jobs.stale_claim"}))
     rows = [
@@ -277,5 +277,5 @@ def max_growth(metrics: dict[str, Any]) -> float | None:
     procs = metrics.get("processes")
     if not isinstance(procs, dict):
         return None
-    slopes = [num(p, "rss_slope_mb_min") for p in procs.values()]
+    slopes = [number_at(p, "rss_slope_mb_min") for p in procs.values()]
     return max((s for s in slopes if s is not None), default=None)
