@@ -64,11 +64,16 @@ def worst(findings: list[Finding]) -> Severity:
     return max((f.severity for f in findings), default=Severity.INFO)
 
 
-def verdict_of(findings: list[Finding]) -> str:
-    """SPEC §5 rule applied to one set of findings: RED / YELLOW / GREEN."""
-    top = worst(findings)
+def color_of(top: Severity) -> str:
+    """The one colour rule of SPEC §5, from the worst tier that counts: a CRITICAL is RED, a
+    HIGH YELLOW, anything less GREEN. `burnin check` and the window's verdict both use it."""
     if top >= Severity.CRITICAL:
         return "RED"
     if top >= Severity.HIGH:
         return "YELLOW"
     return "GREEN"
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    """SPEC §5 rule applied to one set of findings: RED / YELLOW / GREEN."""
+    return color_of(worst(findings))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from daemon.numbers import number_at
-from daemon.window.verdict import Thresholds, band, severity_of
+from daemon.window.verdict import RANK, Thresholds, band, severity_of
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ SOURCES = {
 }
 ALERT_BAND = {"CRITICAL": "red", "HIGH": "yellow", "MEDIUM": "yellow", "INFO": "green"}
 BAND_RANK = {"unknown": 0, "green": 1, "yellow": 2, "red": 3}
-SEVERITY_RANK = {"INFO": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
+SEVERITY_RANK = RANK
 
 
 def grade(figures: list[dict[str, Any]], points: list[dict[str, Any]],

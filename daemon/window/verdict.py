@@ -29,39 +29,35 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pydantic import ConfigDict, Field
+
+from daemon import model
 from daemon.catalog import ENVIRONMENTAL_PREFIXES
 from daemon.clock import parse_timestamp
+from daemon.config import ThresholdsCfg
+from daemon.model import Severity
 from daemon.numbers import number_at
 
 LABELS = {"GREEN": "GO", "YELLOW": "CONDITIONAL", "RED": "NO-GO"}
 EXIT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
 DEADLINES_S = {"CRITICAL": 0.0, "HIGH": 3600.0, "MEDIUM": 4 * 3600.0}
-RANK = {"INFO": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
+RANK = {s.name: int(s) for s in Severity}  # INFO 0 .. CRITICAL 3
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """SPEC §5 bands: below `*_high` is green, up to `*_critical` yellow, above it red."""
+class Thresholds(ThresholdsCfg):
+    """SPEC §5 bands: below `*_high` is green, up to `*_critical` yellow, above it red.
 
-    lock_timeout_high: float = 0.01
-    lock_timeout_critical: float = 0.05
-    failed_notify_high: float = 0.001
-    failed_notify_critical: float = 0.01
-    latency_p95_high_ms: float = 500.0
-    latency_p95_critical_ms: float = 1000.0
-    memory_growth_high_mb_min: float = 0.1
-    memory_growth_critical_mb_min: float = 1.0
-    stale_claims_excessive: int = 5
-    host_critical_percent: float = 95.0
-    environment_yellow_share: float = 0.10
-    coverage_min: float = 0.999
+    The config's `[thresholds]` table (`ThresholdsCfg`: one source of the names, defaults and
+    limits) plus the coverage a window must reach, which is not configurable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    coverage_min: float = Field(0.999, ge=0, le=1)
 
     @classmethod
-    def from_config(cls, cfg: object, coverage_min: float = 0.999) -> Thresholds:
-        """From `config.thresholds` (same key names); missing keys keep the defaults."""
-        names = [n for n in cls.__dataclass_fields__ if n != "coverage_min"]
-        values = {n: getattr(cfg, n) for n in names if hasattr(cfg, n)}
-        return cls(**values, coverage_min=coverage_min)
+    def from_config(cls, cfg: ThresholdsCfg, coverage_min: float = 0.999) -> Thresholds:
+        """From `config.thresholds`, as loaded (already validated)."""
+        return cls.model_validate({**dict(cfg), "coverage_min": coverage_min})
 
 
 @dataclass
@@ -164,8 +160,9 @@ def _saturation_reason(env: dict[str, Any], th: Thresholds) -> dict[str, Any]:
 
 
 def color_of(reasons: list[dict[str, Any]]) -> str:
-    worst = max((RANK[r["severity"]] for r in reasons), default=0)
-    return "RED" if worst >= 3 else "YELLOW" if worst >= 2 else "GREEN"
+    """The window's colour from its reasons: the one rule of `daemon.model.color_of`."""
+    return model.color_of(max((Severity[r["severity"]] for r in reasons),
+                              default=Severity.INFO))
 
 
 def severity_of(alert: dict[str, Any]) -> str:

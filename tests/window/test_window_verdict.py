@@ -167,6 +167,20 @@ def test_thresholds_from_config():
     assert th.lock_timeout_high == 0.02 and th.latency_p95_high_ms == 500.0
 
 
+def test_thresholds_are_the_config_model_plus_coverage():
+    """One source of names and defaults: the verdict's thresholds are `ThresholdsCfg`'s fields
+    with the same defaults, plus `coverage_min`; bad values are refused as in the config."""
+    from pydantic import ValidationError
+
+    from daemon.config import ThresholdsCfg
+
+    cfg, th = ThresholdsCfg(), Thresholds()
+    assert set(Thresholds.model_fields) - set(ThresholdsCfg.model_fields) == {"coverage_min"}
+    assert all(getattr(th, n) == getattr(cfg, n) for n in ThresholdsCfg.model_fields)
+    with pytest.raises(ValidationError):
+        Thresholds(environment_yellow_share=2)
+
+
 def test_exit_codes(alert):
     """GREEN 0, YELLOW 1, RED 2."""
     codes = [decide(f, 1.0, {}).exit_code for f in
