@@ -16,32 +16,34 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import anyio
 
 from daemon import atomic
-from daemon.model import Finding, finding
 from daemon.sources import journal_conditions as cond
 from daemon.sources import journal_split as split
 from daemon.sources import journal_state
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_file import JournalFile
+from daemon.sources.journal_obs import (
+    Observed,
+    Rewritten,
+    SnapshotAbsent,
+    SnapshotCorrupt,
+    SnapshotObs,
+    SnapshotRead,
+    Tail,
+    Unavailable,
+)
 from daemon.sources.journal_parse import Fields, Parser
 from daemon.sources.journal_scan import Position, find_first, scan
 from daemon.sources.journal_small import SMALL_READ
-from daemon.sources.ledger_snapshot import SnapshotError, parse_snapshot, reconcile
+from daemon.sources.ledger_snapshot import Snapshot, SnapshotError, by_text, parse_snapshot
 from daemon.sources.registry import source
 from daemon.sources.regular import read_regular
 from daemon.unit import Env
-
-
-@dataclass
-class Outcome:
-    findings: list[Finding] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 @source("journal")
@@ -73,19 +75,19 @@ class JournalSource:
 
     # ---------------------------------------------------------------- async API
 
-    async def position(self, now: float) -> Outcome:
+    async def position(self, now: float) -> Observed:
         """Apply the new bytes; events seen for the first time plus current conditions."""
         async with self._locked():
             return await anyio.to_thread.run_sync(self._guarded, self.advance, now)
 
-    async def integrity(self, now: float) -> Outcome:
+    async def integrity(self, now: float) -> Observed:
         """Full replay from byte 0 compared with the incremental state."""
         async with self._locked():
             return await anyio.to_thread.run_sync(self._guarded, self.verify, now)
 
-    def _guarded(self, step: Any, now: float) -> Outcome:
+    def _guarded(self, step: Any, now: float) -> Observed:
         with self._busy:
-            result: Outcome = step(now)
+            result: Observed = step(now)
             return result
 
     def _locked(self) -> anyio.Lock:
@@ -95,38 +97,38 @@ class JournalSource:
 
     # ---------------------------------------------------------------- position
 
-    def advance(self, now: float) -> Outcome:
+    def advance(self, now: float) -> Observed:
         """Synchronous position pass (runs in a worker thread)."""
         self._load_once()
         try:
-            out = Outcome(self._follow())
+            out = Observed(rewritten=self._follow())
         except OSError as exc:
             self.file.close()
-            return Outcome([cond.unavailable(self.rel, exc)], {"available": False})
+            return Observed({"available": False}, unavailable=Unavailable.of(self.rel, exc))
         fh = self.file.fh
         assert fh is not None
         self.tail = self._read(fh, full=self.pos.offset == 0)
         self.passes += 1
         self._confirm(self.book, fh)
-        out.findings += self.book.drain()
-        out.findings += self._conditions(now)
-        out.findings += self._reconcile(out.metrics)
+        out.lines = self.book.drain()
+        self._conditions(out, now)
+        out.snapshot = self._snapshot(out.metrics)
         out.metrics.update(self.metrics())
         self._dirty = True
         return out
 
-    def _follow(self) -> list[Finding]:
+    def _follow(self) -> Rewritten | None:
+        """Act on what happened to the file; the append-only break it saw, if any."""
         change = self.file.follow(self.pos, self._finish)
         if change.kind == "rotated":
             self.pos = Position()
             self.file.marks = {}
-        elif change.kind == "shrank":
-            return self._rewritten(f"shrank from {self.pos.offset} to {change.size} bytes")
-        elif change.kind == "changed":
-            return self._rewritten("bytes already verified changed")
-        elif change.kind == "replaced":
-            return self._rewritten("replaced by a new file", keep_fh=True)
-        return []
+            return None
+        if change.kind in ("shrank", "changed", "replaced"):
+            seen = Rewritten(change.kind, self.pos.offset, self.pos.lines, change.size)
+            self._restart(reopen=change.kind != "replaced")
+            return seen
+        return None
 
     def _finish(self, old: IO[bytes]) -> None:
         """Read the rest of a rotated file, then keep the books as the base of the next one."""
@@ -135,13 +137,12 @@ class JournalSource:
         self.base = journal_state.dump(self.book, self.pos, {})
         self.rotations += 1
 
-    def _rewritten(self, reason: str, *, keep_fh: bool = False) -> list[Finding]:
-        found = cond.rewritten(self.rel, reason, offset=self.pos.offset, line=self.pos.lines)
-        if not keep_fh:
+    def _restart(self, *, reopen: bool) -> None:
+        """Append-only broken: forget the books and read the file from byte 0."""
+        if reopen:
             self.file.reopen()
         self.book, self.pos, self.base = self._new_book(), Position(), None
         self.file.marks = {}
-        return [found]
 
     def _read(self, fh: IO[bytes], *, full: bool) -> int:
         total = os.fstat(fh.fileno()).st_size
@@ -173,57 +174,48 @@ class JournalSource:
 
     # ---------------------------------------------------------------- conditions
 
-    def _conditions(self, now: float) -> list[Finding]:
-        out = cond.negative_balances(self.book, self.env.cfg.ledger.allow_negative)
-        out += cond.missing_correlation(self.book, self.rel, self.cfg.correlation_field)
+    def _conditions(self, out: Observed, now: float) -> None:
+        out.negative = cond.negatives(self.book)
+        out.missing_correlation = self.book.counts["missing_correlation"]
         if self.tail and self.file.fh is not None:
-            age = now - self.file.mtime()
-            out += cond.torn_tail(self.rel, self.pos.offset, self.tail, age,
-                                  self.cfg.torn_tail_grace)
-        return out
+            out.tail = Tail(self.pos.offset, self.tail, now - self.file.mtime())
 
-    def _reconcile(self, metrics: dict[str, Any]) -> list[Finding]:
+    def _snapshot(self, metrics: dict[str, Any]) -> SnapshotObs | None:
         rel = self.cfg.snapshot
         if not rel:
-            return []
+            return None
         try:
             data = read_regular(self.env.cfg.observed(rel))
         except FileNotFoundError as exc:
             metrics["snapshot"] = "absent"
-            explicit = "snapshot" in self.cfg.model_fields_set
-            return [cond.unavailable(rel, exc)] if explicit else []
+            return SnapshotAbsent(rel, Unavailable.of(rel, exc).error)
         except OSError as exc:
-            return [cond.unavailable(rel, exc)]
+            return Unavailable.of(rel, exc)
         try:
             snap = parse_snapshot(data)
         except SnapshotError as exc:
-            return [finding("ledger.snapshot_corrupt", rel, f"{rel}: {exc}", {"reason": str(exc)})]
+            return SnapshotCorrupt(rel, str(exc))
         return self._compare(rel, snap, metrics)
 
-    def _compare(self, rel: str, snap: Any, metrics: dict[str, Any]) -> list[Finding]:
-        out = []
-        for account in snap.non_finite:
-            if f"{rel}:{account}" not in self.snapshot_seen:
-                self.snapshot_seen.add(f"{rel}:{account}")
-                out.append(finding("ledger.non_finite", f"{rel}:{account}",
-                                   f"snapshot balance of {account} is not finite",
-                                   {"account": account, "snapshot": rel}))
+    def _compare(self, rel: str, snap: Snapshot, metrics: dict[str, Any]) -> SnapshotRead:
+        """The snapshot with the replay's balances at its event count (None: out of reach)."""
+        new = tuple(a for a in snap.non_finite if f"{rel}:{a}" not in self.snapshot_seen)
+        self.snapshot_seen.update(f"{rel}:{a}" for a in new)
         count = snap.event_count
         expected = self.book.balances if count is None else self.book.balances_at(count)
         if expected is None:
             metrics["snapshot"] = f"not reconciled (event_count {count} out of reach)"
-            return out
+            return SnapshotRead(rel, snap, None, new)
         metrics["snapshot"] = "reconciled"
-        found = reconcile(expected, snap, self.env.cfg.ledger.drift_tolerance)
-        return out + cond.drifts(found, rel, count)
+        return SnapshotRead(rel, snap, by_text(expected), new)
 
     # ---------------------------------------------------------------- integrity
 
-    def verify(self, now: float) -> Outcome:
+    def verify(self, now: float) -> Observed:
         """Synchronous integrity pass (worker thread)."""
         self._load_once()
         if self.env.oneshot and self.passes:
-            return Outcome([], self.metrics())  # the one-shot position pass was the replay
+            return Observed(self.metrics())  # the one-shot position pass was the replay
         fh = self.file.fh
         if fh is None or self.env.oneshot:
             return self.advance(now)
@@ -233,17 +225,15 @@ class JournalSource:
         progress = self._progress(total) if self.env.progress else None
         scan(fh, pos, replay, limit=limit, progress=progress)
         self._confirm(replay, fh)
-        out = Outcome(metrics=self.metrics())
+        out = Observed(self.metrics())
         if pos.offset != limit or pos.crc != self.pos.crc:
-            out.findings.append(cond.rewritten(self.rel, "bytes already verified changed",
-                                               offset=limit))
-            out.findings += replay.drain()
+            out.rewritten = Rewritten("changed", limit)
+            out.lines = replay.drain()
         else:
             replay.drain()
-            diff = cond.mismatch(self.book, replay, self.rel, limit)
-            if diff is None:
+            out.mismatch = cond.diff(self.book, replay, limit)
+            if not out.mismatch.differs:
                 return out
-            out.findings.append(diff)
         self.book, self.pos = replay, pos  # the full replay is the truth
         self.file.set_marks(fh, self.pos.offset)
         self._dirty = True

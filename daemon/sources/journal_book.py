@@ -1,15 +1,16 @@
-"""The replayed books: balances, keys, counters and the event findings of a journal.
+"""The replayed books: balances, keys, counters and what is wrong with the lines of a journal.
 
 `Book.feed(lines, first_line, first_offset)` applies complete lines in file order. It is the hot
 loop of every replay, so it is one flat function; everything it decides is also reachable
 through small helpers for tests. Balances are exact: ints stay ints, decimals are summed in a
 60-digit context that traps inexact results (such a delta is reported, never rounded).
+A line that is not a healthy event is kept as a typed observation (sources/journal_obs.py);
+checks/journal_decide.py turns those into findings.
 """
 
 from __future__ import annotations
 
 import decimal
-import json
 import re
 import sys
 from decimal import Decimal
@@ -22,7 +23,7 @@ from msgspec import UNSET, Raw
 
 from daemon.jsondepth import MAX_DEPTH, openers, too_deep
 from daemon.lazy import lazy
-from daemon.model import Finding, finding
+from daemon.sources import journal_obs as o
 from daemon.sources.journal_history import History
 from daemon.sources.journal_parse import (
     DEEP,
@@ -47,7 +48,7 @@ else:  # numpy is imported with the first bytes to replay (not for an empty jour
 EXACT = decimal.Context(prec=60, Emax=999_999, Emin=-999_999, traps=[
     decimal.InvalidOperation, decimal.Overflow, decimal.Inexact, decimal.DivisionByZero])
 ROOMY = Decimal(10) ** 38  # pending sums fold exactly into balances below this (see _roomy)
-MAX_NEW = 500  # event findings kept per drain; the rest are counted in `dropped`
+MAX_NEW = 500  # line observations kept per drain; the rest are counted in `dropped`
 COUNTERS = ("lines", "events", "corrupt_lines", "oversized_lines", "invalid_fields",
             "non_finite", "duplicate_keys", "sequence_gaps", "missing_correlation",
             "approval_races", "orphan_decisions")
@@ -71,7 +72,7 @@ class Book:
         self.decided: dict[Any, int] = {}
         self.history = History()
         self.suspects: list[tuple[Any, int, int]] = []  # (key, line, offset) hash matches
-        self.new: list[Finding] = []
+        self.new: list[o.LineFact] = []
         self.dropped = 0
 
     @property
@@ -128,15 +129,14 @@ class Book:
             self._sums.fold(self._balances, EXACT)
             self._wide = None
 
-    def emit(self, code: str, line: int, offset: int, message: str, **evidence: Any) -> None:
-        """Record a new event finding about a line (bounded)."""
+    def emit(self, fact: o.LineFact) -> None:
+        """Record what is wrong with a line, seen for the first time (bounded)."""
         if len(self.new) >= MAX_NEW:
             self.dropped += 1
             return
-        evidence.update(line=line, offset=offset)
-        self.new.append(finding(code, f"{self.rel}:{line}", message, evidence))
+        self.new.append(fact)
 
-    def drain(self) -> list[Finding]:
+    def drain(self) -> list[o.LineFact]:
         out, self.new = self.new, []
         return out
 
@@ -322,7 +322,7 @@ class Book:
                 if k.__class__ is Raw:
                     hashes.append(k)
                 elif k is INVALID:
-                    self._invalid(line_no + i, where.at(i), "idempotency key is not a string")
+                    self._invalid(line_no + i, where.at(i), "key")
                 if corr_on:
                     c = ev.c
                     if (c.__class__ is not str or not c) and (c is UNSET or c is None or c == ""):
@@ -378,50 +378,40 @@ class Book:
 
     def _corrupt(self, line: bytes, line_no: int, offset: int, reason: str) -> None:
         self.counts["corrupt_lines"] += 1
-        self.emit("journal.corrupt_line", line_no, offset,
-                  f"line {line_no} is not a JSON object ({reason})", reason=reason,
-                  text=line[:120].decode("utf-8", "replace"))
+        self.emit(o.CorruptLine(line_no, offset, reason, line[:120].decode("utf-8", "replace")))
 
     def _oversized(self, line_no: int, offset: int, size: int) -> None:
         self.counts["oversized_lines"] += 1
-        self.emit("journal.oversized_line", line_no, offset,
-                  f"line {line_no} is {size} bytes, over journal.max_line_bytes "
-                  f"({self.max_line}); skipped", bytes=size, limit=self.max_line)
+        self.emit(o.OversizedLine(line_no, offset, size, self.max_line))
 
     def oversized(self, line_no: int, offset: int, size: int) -> None:
         """A line too long to hold in memory, skipped by the reader; it is still a line."""
         self._oversized(line_no, offset, size)
         self.counts["lines"] += 1
 
-    def _invalid(self, line_no: int, offset: int, why: str, **evidence: Any) -> None:
+    def _invalid(self, line_no: int, offset: int, what: o.InvalidWhat, account: Any = None) -> None:
         self.counts["invalid_fields"] += 1
-        self.emit("journal.invalid_field", line_no, offset, f"line {line_no}: {why}",
-                  reason=why, **evidence)
+        self.emit(o.InvalidField(line_no, offset, what, account))
 
     def _bad_delta(self, acc: Any, d: Any, line_no: int, offset: int) -> None:
         if acc is INVALID:
-            self._invalid(line_no, offset, "account is not a string or integer")
+            self._invalid(line_no, offset, "account")
         elif d is NON_FINITE:
             self.counts["non_finite"] += 1
-            self.emit("ledger.non_finite", line_no, offset,
-                      f"line {line_no}: non-finite delta for account {acc}; not applied",
-                      account=_text(acc))
+            self.emit(o.NonFiniteDelta(line_no, offset, acc))
         else:
-            self._invalid(line_no, offset, "delta is not a finite decimal (a JSON number or "
-                          "a string holding one)", account=_text(acc))
+            self._invalid(line_no, offset, "delta", acc)
 
     def _sequence(self, seq: Any, line_no: int, where: _Where, i: int) -> None:
         if seq is UNSET:
             return
         if seq.__class__ is not int:
-            self._invalid(line_no, where.at(i), "sequence is not an integer")
+            self._invalid(line_no, where.at(i), "sequence")
             return
         last, self.last_seq = self.last_seq, seq
         if last is not None and seq != last + 1:
             self.counts["sequence_gaps"] += 1
-            self.emit("journal.sequence_gap", line_no, where.at(i),
-                      f"line {line_no}: sequence {seq} after {last}", sequence=seq,
-                      previous=last)
+            self.emit(o.SequenceGap(line_no, where.at(i), seq, last))
 
     def _approval(self, kind: str, req: Any, line_no: int, offset: int) -> None:
         if req is UNSET or req.__class__ not in (str, int):
@@ -431,25 +421,16 @@ class Book:
         elif kind in self.decision_types:
             if req not in self.requested:
                 self.counts["orphan_decisions"] += 1
-                self.emit("ledger.orphan_decision", line_no, offset,
-                          f"decision for request {req} that was never requested",
-                          request_id=_text(req))
+                self.emit(o.OrphanDecision(line_no, offset, req))
             first = self.decided.setdefault(req, line_no)
             if first != line_no:
                 self.counts["approval_races"] += 1
-                self.emit("ledger.approval_race", line_no, offset,
-                          f"request {req} decided again at line {line_no} (first at {first})",
-                          request_id=_text(req), first_line=first)
+                self.emit(o.ApprovalRace(line_no, offset, req, first))
 
     def duplicate(self, key: Any, line_no: int, offset: int, first: tuple[int, int] | None) -> None:
         """Report a confirmed duplicate idempotency key (`first` = its first line, offset)."""
         self.counts["duplicate_keys"] += 1
-        where = f" (first at line {first[0]})" if first else ""
-        text = _key_text(key)
-        self.emit("journal.duplicate_key", line_no, offset,
-                  f"idempotency key {text!r} seen again at line {line_no}{where}",
-                  key=text, first_line=first[0] if first else None,
-                  first_offset=first[1] if first else None)
+        self.emit(o.DuplicateKey(line_no, offset, key, first))
 
     def balances_at(self, events: int) -> dict[Any, Any] | None:
         """Balances after exactly `events` events, or None when that is out of history."""
@@ -567,15 +548,3 @@ class _Where:
             self._starts = [self._offset, *accumulate((len(x) + 1 for x in self._lines),
                                                       initial=self._offset)][1:]
         return self._starts[i]
-
-
-def _key_text(raw: bytes) -> Any:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-    return _text(value)
-
-
-def _text(value: Any) -> Any:
-    return value if isinstance(value, str | int) else repr(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -79,8 +80,17 @@ class Drift:
 
 def reconcile(expected: dict[Any, Any], snap: Snapshot, tolerance: float) -> list[Drift]:
     """Accounts whose snapshot balance differs from `expected` by more than `tolerance`."""
+    return compare(by_text(expected), snap, tolerance)
+
+
+def by_text(expected: dict[Any, Any]) -> dict[str, Decimal]:
+    """Balances keyed by the account's text, as a snapshot names them (a copy)."""
+    return {str(acc): Decimal(v) for acc, v in expected.items()}
+
+
+def compare(replay: Mapping[str, Decimal], snap: Snapshot, tolerance: float) -> list[Drift]:
+    """`reconcile` of balances already keyed by text."""
     tol = Decimal(repr(tolerance))
-    replay = {str(acc): Decimal(v) for acc, v in expected.items()}
     out = []
     with decimal.localcontext(WIDE):
         for account in sorted(set(replay) | set(snap.balances)):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import structlog
 
+from daemon.checks import journal_decide
 from daemon.checks.base import Env, Tick
 from daemon.clock import FakeClock
 from daemon.config import load_config
+from daemon.model import Finding
+from daemon.sources.journal_book import Book
 from daemon.sources.registry import SourceHub
 
 JOURNAL = "storage/events/credits.jsonl"
@@ -81,3 +84,22 @@ def tree(seed_tree: Path, tmp_path: Path) -> Any:
 
 def codes(findings: list[Any]) -> list[str]:
     return sorted(f.code for f in findings)
+
+
+class Judged(NamedTuple):
+    """A pass of the journal source as its rule sees it: the judged findings and the metrics."""
+
+    findings: list[Finding]
+    metrics: dict[str, Any]
+
+
+async def run_pass(source: Any, now: float, name: str = "position") -> Judged:
+    """Run the `position` or `integrity` pass and judge it as the journal rules do."""
+    observed = await getattr(source, name)(now)
+    return Judged(journal_decide.judge(observed, journal_decide.limits(source.env.cfg)),
+                  observed.metrics)
+
+
+def drained(book: Book) -> list[Finding]:
+    """The findings about the lines a Book has seen since the last drain."""
+    return journal_decide.line_findings(book.drain(), book.rel)

@@ -9,6 +9,7 @@ from typing import Any
 from daemon.model import Severity
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_parse import Fields, Parser
+from tests.journal.conftest import drained
 
 
 def book(sequence: str = "", max_line: int = 1 << 20) -> Book:
@@ -21,7 +22,7 @@ def book(sequence: str = "", max_line: int = 1 << 20) -> Book:
 def feed(b: Book, *items: Any) -> list[Any]:
     lines = [i if isinstance(i, bytes) else json.dumps(i).encode() for i in items]
     b.feed(lines, 1, 0)
-    return b.drain()
+    return drained(b)
 
 
 def ev(key: str, account: str = "a", delta: Any = 1, **extra: Any) -> dict[str, Any]:
@@ -128,4 +129,4 @@ def test_clean_batch_path_matches_the_general_loop() -> None:
     slow._apply([slow.parser.decode(line) for line in lines], 1, 0, lines)
     assert fast.balances == slow.balances and fast.counts["events"] == slow.counts["events"]
     assert fast.suspects == slow.suspects and len(fast.suspects) == 40
-    assert [f.subject for f in fast.drain()] == [f.subject for f in slow.drain()]
+    assert [f.subject for f in drained(fast)] == [f.subject for f in drained(slow)]

@@ -13,7 +13,7 @@ import pytest
 from daemon.jsondepth import MAX_DEPTH, depth, too_deep
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_parse import DEEP, Corrupt, Fields, Parser, parse_object
-from tests.journal.conftest import Tree, codes, event, line
+from tests.journal.conftest import Tree, codes, drained, event, line, run_pass
 
 pytestmark = pytest.mark.anyio
 REPO = Path(__file__).parents[2]
@@ -59,7 +59,7 @@ def test_body_and_line_paths_agree_on_deep_lines(levels: int) -> None:
     fast.feed_body(b"\n".join(lines), 1, 0)
     slow.feed(lines, 1, 0)
     for b in (fast, slow):
-        found = b.drain()
+        found = drained(b)
         assert [(f.code, f.evidence["line"], f.evidence["reason"]) for f in found] == [
             ("journal.corrupt_line", 151, DEEP)]
         assert b.counts["events"] == 300 and b.balances == {"a1": 300}
@@ -73,20 +73,20 @@ async def test_deep_line_in_a_real_file_is_one_finding(tree: Tree) -> None:
     tree.append(event(1), b"{broken\n")
     tree.events(5, 8)
     src = tree.env().sources.get("journal")
-    first = await src.position(tree.clock.time())
+    first = await run_pass(src, tree.clock.time())
     assert codes(first.findings) == ["journal.corrupt_line", "journal.corrupt_line",
                                      "journal.duplicate_key"]
     assert first.metrics["events"] == 9 and first.metrics["corrupt_lines"] == 2
     tree.append(event(3), b"[" * 5000 + b"\n")
     tree.events(8, 10)
-    second = await src.position(tree.clock.time())
+    second = await run_pass(src, tree.clock.time())
     assert codes(second.findings) == ["journal.corrupt_line", "journal.duplicate_key"]
     assert second.metrics["events"] == 12 and src.book.balances["a1"] == 12
-    assert (await src.integrity(tree.clock.time())).findings == []
+    assert (await run_pass(src, tree.clock.time(), "integrity")).findings == []
     restarted = tree.env().sources.get("journal")  # the saved state continues
     src.save()
     tree.events(10, 11)
-    assert (await restarted.position(tree.clock.time())).findings == []
+    assert (await run_pass(restarted, tree.clock.time())).findings == []
 
 
 def test_oneshot_check_reports_the_deep_line(seed_tree: Path) -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from daemon.sources.journal_book import EXACT, Book
 from daemon.sources.journal_keys import KeyTable, hash_many, key_hash
 from daemon.sources.journal_parse import Fields, Parser
+from tests.journal.conftest import drained
 
 
 def book(**fields: str) -> Book:
@@ -73,7 +74,7 @@ def test_huge_balances_still_trap_inexact_sums() -> None:
     b = book()
     b.feed_body(line(0, "a", "1e59"), 1, 0)
     b.feed_body(b"\n".join([line(1, "a", "0.5"), line(2, "a", "1")]), 2, 100)
-    found = b.drain()  # 1e59 + 0.5 needs 61 digits
+    found = drained(b)  # 1e59 + 0.5 needs 61 digits
     assert [f.code for f in found] == ["journal.invalid_field"] and found[0].evidence["line"] == 2
     assert b.balances["a"] == Decimal(10**59 + 1)
 
@@ -89,8 +90,8 @@ def test_body_path_matches_the_line_path() -> None:
     slow.feed(lines, 1, 10)
     assert fast.balances == slow.balances and fast.counts == slow.counts
     assert fast.suspects == slow.suspects
-    assert [(f.code, f.evidence) for f in fast.drain()] == [
-        (f.code, f.evidence) for f in slow.drain()]
+    assert [(f.code, f.evidence) for f in drained(fast)] == [
+        (f.code, f.evidence) for f in drained(slow)]
 
 
 def test_strict_and_lenient_batches_agree() -> None:
@@ -134,7 +135,7 @@ def test_body_whose_values_are_not_its_lines_is_read_line_by_line() -> None:
         fast.feed_body(b"\n".join(lines), 1, 0)
         slow.feed(lines, 1, 0)
         assert fast.counts == slow.counts and fast.balances == slow.balances
-        assert [f.evidence for f in fast.drain()] == [f.evidence for f in slow.drain()]
+        assert [f.evidence for f in drained(fast)] == [f.evidence for f in drained(slow)]
 
 
 def test_many_new_accounts_keep_first_appearance_order() -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from daemon.model import Severity
 from daemon.sources.journal_book import Book
 from daemon.sources.journal_parse import Fields, Parser
+from tests.journal.conftest import drained
 
 
 def book() -> Book:
@@ -33,7 +34,7 @@ def test_arbitrary_bytes_never_crash(lines: list[bytes]) -> None:
     """Any bytes are either events or findings; every line is counted."""
     b = book()
     b.feed(lines, 1, 0)
-    b.drain()
+    drained(b)
     assert b.counts["lines"] == len(lines)
 
 
@@ -45,7 +46,7 @@ def test_arbitrary_objects_never_crash(objs: list[dict[str, Any]]) -> None:
     """Any JSON objects (with fields of any type) are events, never corrupt lines."""
     b = book()
     b.feed([json.dumps(o).encode() for o in objs], 1, 0)
-    found = b.drain()
+    found = drained(b)
     assert b.counts["events"] == len(objs) - b.counts["oversized_lines"]
     assert "journal.corrupt_line" not in {f.code for f in found}
 
@@ -66,5 +67,5 @@ def test_valid_events_never_raise_critical(events: list[dict[str, Any]]) -> None
     b = book()
     lines = [json.dumps(e).replace(f'"{e["delta"]}"', e["delta"]).encode() for e in events]
     b.feed(lines, 1, 0)
-    assert all(f.severity < Severity.CRITICAL for f in b.drain())
+    assert all(f.severity < Severity.CRITICAL for f in drained(b))
     assert b.suspects == []

@@ -8,7 +8,7 @@ import pytest
 
 from daemon.checks.journal_integrity import JournalIntegrity
 from daemon.checks.journal_position import JournalPosition
-from tests.journal.conftest import Tree, codes
+from tests.journal.conftest import Tree, codes, run_pass
 
 pytestmark = pytest.mark.anyio
 
@@ -19,8 +19,8 @@ async def test_replay_of_a_healthy_journal_finds_nothing(tree: Tree) -> None:
     tree.events(0, 50)
     tree.append(b"[1]\n")
     src = env.sources.get("journal")
-    await src.position(tree.clock.time())
-    assert (await src.integrity(tree.clock.time())).findings == []
+    await run_pass(src, tree.clock.time())
+    assert (await run_pass(src, tree.clock.time(), "integrity")).findings == []
 
 
 async def test_lost_incremental_state_is_a_replay_mismatch(tree: Tree) -> None:
@@ -28,9 +28,9 @@ async def test_lost_incremental_state_is_a_replay_mismatch(tree: Tree) -> None:
     env = tree.env()
     tree.events(0, 10)
     src = env.sources.get("journal")
-    await src.position(tree.clock.time())
+    await run_pass(src, tree.clock.time())
     src.book.balances["a1"] = Decimal(7)
-    out = await src.integrity(tree.clock.time())
+    out = await run_pass(src, tree.clock.time(), "integrity")
     assert codes(out.findings) == ["journal.replay_mismatch"]
     assert out.findings[0].evidence["accounts"] == {"a1": ["7", "10"]}
     assert src.book.balances["a1"] == 10  # the replay is taken as the truth
@@ -41,11 +41,11 @@ async def test_verified_bytes_changed_is_rewritten_by_replay(tree: Tree) -> None
     env = tree.env()
     tree.events(0, 2000)
     src = env.sources.get("journal")
-    await src.position(tree.clock.time())
+    await run_pass(src, tree.clock.time())
     with tree.journal.open("r+b") as fh:
         fh.seek(100_000)
         fh.write(b"#")
-    out = await src.integrity(tree.clock.time())
+    out = await run_pass(src, tree.clock.time(), "integrity")
     assert "journal.rewritten" in codes(out.findings)
 
 

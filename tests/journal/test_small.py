@@ -15,7 +15,7 @@ from daemon.sources import journal_book, journal_small
 from daemon.sources.journal_keys import KeyTable, hash_many
 from daemon.sources.journal_parse import Fields, Parser
 from daemon.sources.journal_small import SmallKeys, key_hash
-from tests.journal.conftest import event, line
+from tests.journal.conftest import drained, event, line
 
 REPO = Path(__file__).parents[2]
 
@@ -51,7 +51,7 @@ def replay(monkeypatch: pytest.MonkeyPatch, small: bool) -> dict[str, Any]:
     b.feed_body(b"\n".join(body[:120]), 1, 0)
     b.feed_body(b"\n".join(body[120:]), 121, 5000)
     return {"balances": [(a, str(v)) for a, v in b.balances.items()], "counts": b.counts,
-            "findings": [(f.code, f.evidence) for f in b.drain()], "suspects": b.suspects,
+            "findings": [(f.code, f.evidence) for f in drained(b)], "suspects": b.suspects,
             "keys": b.keys.to_bytes(), "table": type(b.keys).__name__}
 
 

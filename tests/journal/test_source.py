@@ -7,14 +7,14 @@ import os
 
 import pytest
 
-from tests.journal.conftest import Tree, codes, event
+from tests.journal.conftest import Tree, codes, event, run_pass
 
 pytestmark = pytest.mark.anyio
 
 
 async def position(tree: Tree, env=None):  # type: ignore[no-untyped-def]
     env = env or tree.env()
-    return await env.sources.get("journal").position(tree.clock.time())
+    return await run_pass(env.sources.get("journal"), tree.clock.time())
 
 
 async def test_empty_journal_is_healthy(tree: Tree) -> None:
@@ -200,7 +200,7 @@ async def test_rotation_finishes_the_old_file(tree: Tree) -> None:
     out = await position(tree, env)
     src = env.sources.get("journal")
     assert out.findings == [] and src.book.balances["a1"] == 10 and out.metrics["rotations"] == 1
-    assert (await src.integrity(tree.clock.time())).findings == []
+    assert (await run_pass(src, tree.clock.time(), "integrity")).findings == []
 
 
 async def test_restart_mid_file_counts_each_event_once(tree: Tree) -> None:

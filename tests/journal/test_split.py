@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from daemon.sources import journal_split as split
-from tests.journal.conftest import Tree, event
+from tests.journal.conftest import Tree, event, run_pass
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ async def replay(tree: Tree, monkeypatch: pytest.MonkeyPatch, *, two: bool) -> d
     real = split.merge
     monkeypatch.setattr(split, "merge", lambda *a: merged.append(real(*a)) or merged[-1])
     src = tree.env(oneshot=True).sources.get("journal")
-    out = await src.position(tree.clock.time())
+    out = await run_pass(src, tree.clock.time())
     book = src.book
     return {"findings": sorted((f.code, f.subject, repr(sorted(f.evidence.items())))
                                for f in out.findings),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from daemon.sources.journal_book import EXACT, Book
 from daemon.sources.journal_parse import INVALID, Fields, Parser, decimal_text
-from tests.journal.conftest import Tree, codes, event
+from tests.journal.conftest import Tree, codes, event, run_pass
 
 pytestmark = pytest.mark.anyio
 
@@ -92,7 +92,7 @@ def test_string_and_number_deltas_agree_on_every_path(items: list[tuple[str, Any
 async def test_negative_balance_of_string_deltas_is_seen(tree: Tree) -> None:
     """A ledger written with string deltas: the overdraft is found, nothing is invalid."""
     tree.append(event(0, delta="10.50"), event(1, delta="-12.25"))
-    out = await tree.env().sources.get("journal").position(tree.clock.time())
+    out = await run_pass(tree.env().sources.get("journal"), tree.clock.time())
     assert codes(out.findings) == ["ledger.negative_balance"]
     assert out.findings[0].evidence["balance"] == "-1.75"
 
@@ -101,14 +101,14 @@ async def test_matching_snapshot_of_string_deltas_is_no_drift(tree: Tree) -> Non
     """A snapshot that agrees with the string deltas reports no drift."""
     tree.append(*(event(n, account=f"a{n % 3}", delta=f"{n}.25") for n in range(30)))
     tree.snapshot({"balances": {"a0": "137.50", "a1": "147.50", "a2": "157.50"}})
-    out = await tree.env().sources.get("journal").position(tree.clock.time())
+    out = await run_pass(tree.env().sources.get("journal"), tree.clock.time())
     assert out.findings == [] and out.metrics["invalid_fields"] == 0
 
 
 async def test_bad_string_delta_is_invalid_field(tree: Tree) -> None:
     """A string that is not a finite decimal is journal.invalid_field, not applied."""
     tree.append(event(0, delta="5"), event(1, delta="NaN"), event(2, delta="ten"))
-    out = await tree.env().sources.get("journal").position(tree.clock.time())
+    out = await run_pass(tree.env().sources.get("journal"), tree.clock.time())
     assert codes(out.findings) == ["journal.invalid_field", "journal.invalid_field"]
     assert out.metrics["invalid_fields"] == 2
 
@@ -127,13 +127,13 @@ async def test_incremental_full_and_oneshot_replays_agree(tree: Tree) -> None:
     src = env.sources.get("journal")
     for start in range(0, len(events), 7_000):
         tree.append(*events[start:start + 7_000])
-        await src.position(tree.clock.time())
+        await run_pass(src, tree.clock.time())
     incremental = (dict(src.book.balances), dict(src.book.counts))
-    assert not [f for f in (await src.integrity(tree.clock.time())).findings
+    assert not [f for f in (await run_pass(src, tree.clock.time(), "integrity")).findings
                 if f.code in ("journal.replay_mismatch", "journal.rewritten")]
     full = (dict(src.book.balances), dict(src.book.counts))
     one = tree.env(oneshot=True).sources.get("journal")
-    await one.integrity(tree.clock.time())
+    await run_pass(one, tree.clock.time(), "integrity")
     oneshot = (dict(one.book.balances), dict(one.book.counts))
     want, invalid = expected([(e["agent_id"], e["delta"]) for e in events])
     for balances, counts in (incremental, full, oneshot):

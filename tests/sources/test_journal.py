@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from daemon.sources.journal import JournalSource
-from tests.journal.conftest import Tree, event
+from tests.journal.conftest import Tree, event, run_pass
 
 pytestmark = pytest.mark.anyio
 
@@ -32,9 +32,9 @@ async def test_each_pass_reads_only_new_lines(jtree: Tree) -> None:
     """A second position pass applies only the lines appended since the first."""
     jtree.events(0, 3)
     source = _source(jtree)
-    await source.position(jtree.clock.time())
+    await run_pass(source, jtree.clock.time())
     jtree.events(3, 5)
-    out = await source.position(jtree.clock.time())
+    out = await run_pass(source, jtree.clock.time())
     assert out.metrics["events"] == 5 and source.pos.lines == 5
 
 
@@ -42,17 +42,17 @@ async def test_shrunk_journal_is_rewritten(jtree: Tree) -> None:
     """A journal shorter than what was read is journal.rewritten."""
     jtree.events(0, 3)
     source = _source(jtree)
-    await source.position(jtree.clock.time())
+    await run_pass(source, jtree.clock.time())
     with jtree.journal.open("r+b") as fh:
         fh.truncate(10)
-    out = await source.position(jtree.clock.time())
+    out = await run_pass(source, jtree.clock.time())
     assert "journal.rewritten" in [f.code for f in out.findings]
 
 
 async def test_missing_journal_is_unavailable(jtree: Tree) -> None:
     """A journal that cannot be opened is source.unavailable, not an exception."""
     os.unlink(jtree.journal)
-    out = await _source(jtree).position(jtree.clock.time())
+    out = await run_pass(_source(jtree), jtree.clock.time())
     assert [f.code for f in out.findings] == ["source.unavailable"]
     assert out.metrics == {"available": False}
 
@@ -61,16 +61,16 @@ async def test_integrity_pass_agrees_with_the_incremental_state(jtree: Tree) -> 
     """A full replay of an untouched journal finds nothing."""
     jtree.events(0, 4)
     source = _source(jtree)
-    await source.position(jtree.clock.time())
-    assert (await source.integrity(jtree.clock.time())).findings == []
+    await run_pass(source, jtree.clock.time())
+    assert (await run_pass(source, jtree.clock.time(), "integrity")).findings == []
 
 
 async def test_bytes_changed_in_place_are_caught_by_the_replay(jtree: Tree) -> None:
     """Bytes already read, then changed at the same size, are journal.rewritten."""
     jtree.append(event(0, delta=1), event(1, delta=2))
     source = _source(jtree)
-    await source.position(jtree.clock.time())
+    await run_pass(source, jtree.clock.time())
     data = jtree.journal.read_bytes()
     jtree.journal.write_bytes(data.replace(b'"delta": 2', b'"delta": 9'))
-    out = await source.integrity(jtree.clock.time())
+    out = await run_pass(source, jtree.clock.time(), "integrity")
     assert "journal.rewritten" in [f.code for f in out.findings]
