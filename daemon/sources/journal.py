@@ -10,6 +10,10 @@ File identity, rotation and truncation are `JournalFile`'s (sources/journal_file
 what happened to the file (`same`, `moved`, `rotated`, `replaced`, `shrank`, `changed`) and this
 module replays. Rotated: the old file is finished, the new one is read from 0, the books carry
 on. Replaced, shrank or changed: `journal.rewritten` and a re-read from 0.
+
+A pass returns what it observed (`Observed`, sources/journal_obs.py): the lines that are not
+healthy events, the append-only break, the inputs of the conditions and of the snapshot
+comparison. The rules judge them with checks/journal_decide.py.
 """
 
 from __future__ import annotations
@@ -76,12 +80,12 @@ class JournalSource:
     # ---------------------------------------------------------------- async API
 
     async def position(self, now: float) -> Observed:
-        """Apply the new bytes; events seen for the first time plus current conditions."""
+        """Apply the new bytes; what they and the file show now (judged by the rule)."""
         async with self._locked():
             return await anyio.to_thread.run_sync(self._guarded, self.advance, now)
 
     async def integrity(self, now: float) -> Observed:
-        """Full replay from byte 0 compared with the incremental state."""
+        """Full replay from byte 0 compared with the incremental state (judged by the rule)."""
         async with self._locked():
             return await anyio.to_thread.run_sync(self._guarded, self.verify, now)
 
