@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from daemon.sources.journal import JournalSource
+from daemon.sources.journal_obs import CorruptLine, Rewritten
 from tests.journal.conftest import Tree, event, run_pass
 
 pytestmark = pytest.mark.anyio
@@ -74,3 +75,25 @@ async def test_bytes_changed_in_place_are_caught_by_the_replay(jtree: Tree) -> N
     jtree.journal.write_bytes(data.replace(b'"delta": 2', b'"delta": 9'))
     out = await run_pass(source, jtree.clock.time(), "integrity")
     assert "journal.rewritten" in [f.code for f in out.findings]
+
+
+async def test_a_pass_returns_observations_not_findings(jtree: Tree) -> None:
+    """The source says what it saw (typed); codes and messages are the rule's to decide."""
+    jtree.append(event(0), b"{not json\n", event(1, account="b", delta=-2))
+    observed = await _source(jtree).position(jtree.clock.time())
+    [corrupt] = observed.lines
+    assert isinstance(corrupt, CorruptLine)
+    assert (corrupt.line, corrupt.text) == (2, "{not json")
+    assert observed.negative == [("b", -2)] and observed.rewritten is None
+
+
+async def test_truncation_is_observed_with_how_far_it_was_verified(jtree: Tree) -> None:
+    """A shrunk journal is observed as Rewritten("shrank") with the verified offset and lines."""
+    jtree.events(0, 3)
+    source = _source(jtree)
+    await source.position(jtree.clock.time())
+    verified = source.pos.offset
+    with jtree.journal.open("r+b") as fh:
+        fh.truncate(10)
+    observed = await source.position(jtree.clock.time())
+    assert observed.rewritten == Rewritten("shrank", verified, 3, 10)
