@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from daemon.checks.base import Env
-from daemon.checks.registry import rules_for
+from daemon.checks.registry import Units
 from daemon.clock import SystemClock, iso
 from daemon.config import Config
 from daemon.errors import RootMissingError
 from daemon.model import Finding, Severity, verdict_of
 from daemon.runner import run_check
-from daemon.sources.registry import SourceHub
 
 ORDER = ("health", "jobs", "position", "integrity")  # the order of the output's metrics
 # health runs last: its host CPU sample spans the other checks' run instead of a sleep
@@ -25,16 +23,15 @@ async def check_once(cfg: Config, only: list[str], log: Any,
     if not cfg.root.is_dir():
         raise RootMissingError(f"observed root {cfg.root} does not exist or is not a folder")
     clock = SystemClock(1.0)
-    hub = SourceHub()
-    env = Env(cfg=cfg, clock=clock, sources=hub, log=log, oneshot=True, progress=progress)
-    hub.bind(env)
+    units = Units.build(cfg, clock, log, oneshot=True, progress=progress)
+    hub = units.hub
     findings: list[Finding] = []
     by_check: dict[str, dict[str, Any]] = {}
     try:
         if "health" in only and "host" not in cfg.checks.disabled:
             hub.get("host")  # the first CPU reading: the sample spans the checks below
         for check in (c for c in RUN_ORDER if c in only):
-            rules = [cls(env) for cls in rules_for(check, cfg.checks.disabled)]
+            rules = units.rules(check)
             outcome = await run_check(check, rules, clock, 3600.0, log)
             findings += outcome.findings + outcome.overruns
             by_check[check] = outcome.metrics

@@ -14,8 +14,8 @@ from typing import Any
 import anyio
 
 from daemon.alerts.engine import AlertEngine
-from daemon.checks.base import Env, Rule
-from daemon.checks.registry import rules_for
+from daemon.checks.base import Rule
+from daemon.checks.registry import Units
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.errors import ConfigError
@@ -23,7 +23,6 @@ from daemon.model import CHECKS, Finding
 from daemon.recorder import CheckRecorder
 from daemon.runner import CheckOutcome, overrun, run_check
 from daemon.schedule import Cadences, interval_real
-from daemon.sources.registry import SourceHub
 
 RESTART_ONLY = ("window", "daemon", "metrics")  # config tables a reload cannot change
 
@@ -42,13 +41,11 @@ class RuleSet:
 
     def __init__(self, cfg: Config, clock: Clock, log: Any, window_id: str) -> None:
         self.cfg, self.log = cfg, log
-        self.hub = SourceHub()
-        self.env = Env(cfg=cfg, clock=clock, sources=self.hub, log=log,
-                       state_dir=cfg.runtime_dir / "state", window_id=window_id)
-        self.hub.bind(self.env)
+        self.units = Units.build(cfg, clock, log, state_dir=cfg.runtime_dir / "state",
+                                 window_id=window_id)
+        self.env, self.hub = self.units.env, self.units.hub
         self.selfmon = self.hub.get("selfmon")
-        self.rules: dict[str, list[Rule]] = {
-            c: [cls(self.env) for cls in rules_for(c, cfg.checks.disabled)] for c in CHECKS}
+        self.rules: dict[str, list[Rule]] = {c: self.units.rules(c) for c in CHECKS}
 
     @classmethod
     def carry(cls, old: RuleSet | None, cfg: Config, clock: Clock, log: Any,
@@ -82,7 +79,7 @@ class RuleSet:
         for rule in self.all():
             self._safely(rule, rule.save)
             self._safely(rule, rule.close)
-        self.hub.close()
+        self.units.close()
 
     def _safely(self, rule: Rule, action: Any) -> None:
         try:

@@ -38,3 +38,31 @@ def test_the_cli_refuses_an_unknown_disabled_rule(tmp_path: Path,
     path.write_text("[checks]\ndisabled = ['hots']\n")
     assert cli.main(["config", "--config", str(path)]) == 78
     assert "checks.disabled[0]: unknown rule 'hots'" in capsys.readouterr().err
+
+
+def test_units_build_one_env_for_all_rules(tmp_path: Path) -> None:
+    """Units.build: one Env (config, clock, shared sources) under every rule of every check."""
+    from daemon.checks.registry import Units
+    from daemon.clock import FakeClock
+
+    cfg = load_config(None, root=str(tmp_path))
+    units = Units.build(cfg, FakeClock(), None, state_dir=tmp_path / "state", window_id="w-1")
+    try:
+        rules = units.rules("health") + units.rules("jobs")
+        assert rules and {id(r.env) for r in rules} == {id(units.env)}
+        assert units.env.sources is units.hub and units.env.window_id == "w-1"
+        assert not units.env.oneshot and units.env.state_dir == tmp_path / "state"
+        assert [r.name for r in units.rules("health")] == [c.name for c in rules_for("health")]
+    finally:
+        units.close()
+
+
+def test_units_refuse_an_unknown_disabled_rule(tmp_path: Path) -> None:
+    """The factory checks `checks.disabled` against the registry, whoever loaded the config."""
+    from daemon.checks.registry import Units
+    from daemon.clock import FakeClock
+
+    path = tmp_path / "burnin.toml"
+    path.write_text("[checks]\ndisabled = ['hots']\n")
+    with pytest.raises(ConfigError, match="unknown rule 'hots'"):
+        Units.build(load_config(path, root=str(tmp_path)), FakeClock(), None, oneshot=True)
