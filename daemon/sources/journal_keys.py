@@ -45,10 +45,29 @@ def hash_many(raws: list[bytes]) -> np.ndarray:
     return out
 
 
+def hash_lines(joined: bytes, n: int) -> np.ndarray:
+    """`hash_many` of `n` keys joined by '\\n' (a key's raw JSON text holds no raw newline).
+    Keys of one length (the usual case) are hashed straight from `joined`, as a matrix."""
+    size = joined.find(b"\n") if n > 1 else len(joined)
+    if 0 < size <= WIDE and n * (size + 1) - 1 == len(joined) and (
+            n == 1 or bool((np.frombuffer(joined, np.uint8)[size::size + 1] == 10).all())):
+        rows = np.frombuffer(joined + b"\n", np.uint8).reshape(n, size + 1)
+        mat = np.zeros((n, 8 * -(-size // 8)), dtype=np.uint8)
+        mat[:, :size] = rows[:, :size]
+        return _mix(mat, np.full(n, size, dtype=np.int64))
+    return hash_many(joined.split(b"\n"))
+
+
 def _hash_rows(joined: bytes, lens: np.ndarray) -> np.ndarray:
     """The hash of each key of `joined` (keys of lengths `lens`, back to back)."""
     width = 8 * int(-(-lens.max() // 8)) if len(lens) else 8
-    words = _matrix(joined, lens, width).view("<u8")
+    return _mix(_matrix(joined, lens, width), lens)
+
+
+def _mix(mat: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """The hashes of the keys in the rows of a zero-padded byte matrix (lengths `lens`)."""
+    width = mat.shape[1]
+    words = mat.view("<u8")
     nwords = (lens + 7) // 8
     least = int(nwords.min()) if len(lens) else 0
     h = lens.astype(np.uint64) * _SEED
@@ -148,11 +167,13 @@ class KeyTable:
         if len(ranked):
             self.levels.insert(0, ranked)  # a big level goes below the smaller ones
             self.count += len(ranked)
-            self._filter(ranked)
+            self._filter_of = None
 
     def _any_known(self, arr: np.ndarray) -> bool:
         if not self.levels:
             return False
+        if self._filter_of is None and len(arr) * 16 >= self.count:
+            return bool(self._known(np.sort(arr)).any())  # cheaper than building the filter
         return bool(self._known(np.sort(arr[self.filter.maybe(arr)])).any())
 
     def _add_with_duplicates(self, arr: np.ndarray) -> list[int]:

@@ -1,8 +1,10 @@
-"""A full replay on two cores: the second half is read by a forked child, then merged.
+"""A full replay of a one-shot check: the lean pass, and on two cores for a large journal.
 
-Only for a one-shot `burnin check` of a large journal (the daemon's passes stay in one
-process). The file is cut at a line boundary near its middle. The parent replays the first
-half into the real Book while the child replays the second half into an empty one. When the
+Only for a one-shot `burnin check` reading a journal from byte 0 (the daemon's passes stay in
+one process). Each range is read by `read`: the lean pass (journal_lean) for its clean
+batches, merged into the Book, then the exact path (`scan`) for whatever it left. A journal of
+`MIN_BYTES` or more is cut at a line boundary near its middle: the parent reads the first half
+into the real Book while a forked child reads the second half into an empty one. When the
 child's half is *clean* — every line an event, no finding of any kind, no approval event, no
 key seen twice within it — and merging loses nothing (no key of the half already seen, exact
 sums), its books are merged: counters added, balances added exactly (in first-appearance
@@ -22,27 +24,27 @@ from typing import IO, Any
 
 from daemon.sources.journal_book import COUNTERS, EXACT, Book
 from daemon.sources.journal_scan import Position, scan
+from daemon.sources.journal_small import SMALL_READ
 
 MIN_BYTES = 32 << 20  # below this, one process is faster than fork + merge
 CLEAN_ZERO = tuple(c for c in COUNTERS if c not in ("lines", "events", "missing_correlation"))
 
 
 def usable(book: Book, size: int) -> bool:
-    """Whether a replay of `size` bytes from byte 0 may be split."""
-    return (size >= MIN_BYTES and hasattr(os, "fork") and sys.platform == "linux"
-            and "s" not in book.parser.paths)
+    """Whether a replay of `size` bytes from byte 0 takes this path (it loads numpy)."""
+    return size >= min(SMALL_READ, MIN_BYTES) and "s" not in book.parser.paths
 
 
 def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int,
            progress: Callable[[int], None] | None = None) -> None:
-    """Apply the complete lines of `fh` after `pos` (at 0) up to `size`, on two cores.
-    `fresh` is an empty Book of the same configuration (the child's); `progress` is told
-    about the first half (the bytes read here)."""
-    cut = _cut(fh, size)
+    """Apply the complete lines of `fh` after `pos` (at 0) up to `size`, on two cores when
+    the journal is large. `fresh` is an empty Book of the same configuration (the child's);
+    `progress` is told about the first half (the bytes read here)."""
+    import daemon.sources.journal_lean  # noqa: F401 - numpy and the decoders, before any fork
+    cut = _cut(fh, size) if size >= MIN_BYTES and _can_fork() else None
     if cut is None:
+        read(fh, pos, book, size, progress)
         return
-    import daemon.sources.journal_keys
-    import daemon.sources.journal_sums  # noqa: F401 - loaded once, before the fork
     try:
         rfd, wfd = os.pipe()
     except OSError:
@@ -58,13 +60,29 @@ def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int,
         _child(fh.fileno(), cut, size, fresh, wfd)
     os.close(wfd)
     try:
-        scan(fh, pos, book, limit=cut, progress=progress)
+        read(fh, pos, book, cut, progress)
         half = _receive(rfd)
     finally:
         os.close(rfd)
         os.waitpid(pid, 0)
     if half is not None and pos.offset == cut:
         merge(book, pos, half)
+
+
+def read(fh: IO[bytes], pos: Position, book: Book, limit: int,
+         progress: Callable[[int], None] | None = None) -> None:
+    """Apply the complete lines after `pos` up to `limit`: the clean batches by the lean pass
+    (merged exactly), the rest by the exact path."""
+    from daemon.sources import journal_lean as lean
+
+    half = lean.replay(fh, pos.offset, limit, book, progress)
+    if half is not None:
+        _merge(book, pos, half)
+    scan(fh, pos, book, limit=limit, progress=progress)
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform == "linux"
 
 
 def _cut(fh: IO[bytes], size: int) -> int | None:
@@ -80,7 +98,7 @@ def _child(fd: int, cut: int, size: int, book: Book, wfd: int) -> None:
     try:
         with open(f"/proc/self/fd/{fd}", "rb") as fh:  # an own file offset
             pos = Position(offset=cut)
-            scan(fh, pos, book, limit=size)
+            read(fh, pos, book, size)
         payload = pickle.dumps(_half(book, pos, cut) if clean(book) else None, protocol=5)
         with os.fdopen(wfd, "wb") as out:
             out.write(payload)
@@ -118,7 +136,14 @@ def _half(book: Book, pos: Position, cut: int) -> dict[str, Any]:
 
 
 def merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
-    """Merge a clean half into `book`/`pos`; False (nothing changed) when it must be re-read."""
+    """Merge the child's clean half into `book`/`pos`; False (nothing changed) when it must
+    be re-read."""
+    return _merge(book, pos, half)
+
+
+def _merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
+    """Add a half (the child's, or the lean pass's) to `book`/`pos` exactly, or change
+    nothing and return False."""
     import numpy as np
 
     levels = [np.frombuffer(raw, dtype=np.uint64) for raw in half["keys"]]  # sorted, disjoint
@@ -164,6 +189,8 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     """zlib's crc32_combine: the crc32 of A+B from crc32(A), crc32(B) and len(B)."""
     if len2 <= 0:
         return crc1
+    if crc1 == 0:  # the operator below is linear: it leaves a zero crc zero
+        return crc2
     odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
     even = _gf2_square(odd)  # two zero bits
     odd = _gf2_square(even)  # four zero bits
