@@ -14,7 +14,7 @@ import pytest
 
 from daemon.sources import journal_lean as lean
 from daemon.sources import journal_split as split
-from tests.journal.conftest import Tree, event
+from tests.journal.conftest import Tree, event, run_pass
 
 pytestmark = pytest.mark.anyio
 MODES = {"exact": (1 << 60, 1 << 60), "lean": (0, 1 << 60), "lean, two cores": (0, 0)}
@@ -27,7 +27,7 @@ async def replay(tree: Tree, monkeypatch: pytest.MonkeyPatch, mode: str) -> dict
     monkeypatch.setattr(split, "MIN_BYTES", min_bytes)
     monkeypatch.setattr(lean, "CHUNK", 2048)
     src = tree.env(oneshot=True).sources.get("journal")
-    out = await src.position(tree.clock.time())
+    out = await run_pass(src, tree.clock.time())
     book, events = src.book, out.metrics["events"]
     out.metrics.pop("keys_table_bytes")  # the filter's size depends on when it was last grown
     return {"findings": sorted((f.code, f.subject, repr(sorted(f.evidence.items())))
