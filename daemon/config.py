@@ -1,5 +1,9 @@
 """The TOML config: strict models with built-in defaults equal to SPEC §2 (STYLE.md §5).
 
+The models are `daemon.configmodel.Section`s: a valid config is checked without importing
+pydantic; one the fast path does not accept goes through the pydantic model of the same
+declaration, whose messages are the errors (see that module).
+
 Layers: TOML syntax -> schema (unknown keys, types, durations) -> cross-references and secrets.
 Every failure becomes one `ConfigError` naming file, key path and problem. Nothing is written
 while loading. Relative paths written in a config file resolve against that file's folder;
@@ -11,40 +15,32 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-# pydantic looks up plugins in every installed package's entry points on the first model it
-# builds (tens of ms at each start); burnin uses none.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-
-from daemon.durations import format_duration, parse_duration
+from daemon.configmodel import Duration, Field, Section, SeverityName, validate
 from daemon.errors import ConfigError
 from daemon.model import Severity
 
-Duration = Annotated[
-    float,
-    BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str),
-]
-SeverityName = Literal["INFO", "MEDIUM", "HIGH", "CRITICAL"]
+
+def _positive(v: float) -> float:
+    if v <= 0:
+        raise ValueError("must be longer than 0s")
+    return v
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+def _regex(v: str) -> str:
+    return _valid_regex(v)
+
+
+def _optional_regex(v: str) -> str:
+    return _valid_regex(v) if v else v
+
+
+def _http(v: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", v):
+        raise ValueError(f"not an http(s) URL: {v!r}")
+    return v
 
 
 class SystemCfg(Section):
@@ -54,19 +50,12 @@ class SystemCfg(Section):
 
 
 class WindowCfg(Section):
-    duration: Duration = 72 * 3600.0
+    duration: Duration = Field(72 * 3600.0, check=_positive)
     time_scale: float = Field(1.0, gt=0, le=1_000_000)
     spot_check_every: Duration = 8 * 3600.0
     stop_on_red: bool = False
     on_end: Literal["exit", "continue"] = "exit"
     end_drain: Duration = 60.0  # real seconds: pending deliveries' last chance at the end
-
-    @field_validator("duration")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be longer than 0s")
-        return v
 
 
 class ScheduleCfg(Section):
@@ -102,7 +91,7 @@ class JournalCfg(Section):
     sequence_field: str = ""
     request_field: str = "request_id"
     request_type: str = "approval.requested"
-    decision_types: list[str] = ["approval.approved", "approval.rejected"]
+    decision_types: list[str] = Field(["approval.approved", "approval.rejected"])
     snapshot: str = "runtime/balances.json"
     max_line_bytes: int = Field(1 << 20, ge=64)
     torn_tail_grace: Duration = 60.0  # real seconds
@@ -116,7 +105,7 @@ class LedgerCfg(Section):
 class StateCfg(Section):
     file: str = "runtime/system_state.json"
     state_field: str = "state"
-    states: list[str] = []
+    states: list[str] = Field([])
     transitions: str = "logs/state_transitions.jsonl"
     transition_id_field: str = "transition_id"
     from_field: str = "from_state"
@@ -126,35 +115,26 @@ class StateCfg(Section):
 
 
 class LogsCfg(Section):
-    paths: list[str] = ["logs/*.log"]
-    lock_timeout_pattern: str = "Lock timeout"
-    error_pattern: str = r"\bERROR\b"
+    paths: list[str] = Field(["logs/*.log"])
+    lock_timeout_pattern: str = Field("Lock timeout", check=_regex)
+    error_pattern: str = Field(r"\bERROR\b", check=_regex)
     max_errors_per_hour: float = Field(60, ge=0)
     max_line_bytes: int = Field(65536, ge=256)
 
-    @field_validator("lock_timeout_pattern", "error_pattern")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        return _valid_regex(v)
+
+def _one_matcher(p: ProcessCfg) -> None:
+    if bool(p.pidfile) == bool(p.cmdline):
+        raise ValueError("give exactly one of pidfile or cmdline")
 
 
 class ProcessCfg(Section):
     name: str
     pidfile: str = ""
-    cmdline: str = ""
+    cmdline: str = Field("", check=_optional_regex)
     idle_cpu_max: float = Field(2.0, ge=0)
     cpu_max: float = Field(80.0, ge=0)
 
-    @field_validator("cmdline")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        return _valid_regex(v) if v else v
-
-    @model_validator(mode="after")
-    def _one_matcher(self) -> ProcessCfg:
-        if bool(self.pidfile) == bool(self.cmdline):
-            raise ValueError("give exactly one of pidfile or cmdline")
-        return self
+    after = _one_matcher
 
 
 class HeartbeatCfg(Section):
@@ -204,9 +184,9 @@ class EmailCfg(Section):
     min_severity: SeverityName = "HIGH"
     timeout: Duration = 30.0
     ca_file: str = ""
-    _password: str | None = PrivateAttr(default=None)
+    _password: str | None = None
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    populate_by_name = True
 
     @property
     def password(self) -> str | None:
@@ -214,21 +194,14 @@ class EmailCfg(Section):
 
 
 class WebhookCfg(Section):
-    url: str
+    url: str = Field(check=_http)
     name: str = ""
     format: Literal["burnin", "alertmanager", "slack"] = "burnin"
     secret_env: str = ""
     secret_file: str = ""
     min_severity: SeverityName = "HIGH"
     timeout: Duration = 10.0
-    _secret: str | None = PrivateAttr(default=None)
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError(f"not an http(s) URL: {v!r}")
-        return v
+    _secret: str | None = None
 
     @property
     def secret(self) -> str | None:
@@ -251,7 +224,7 @@ class AlertsCfg(Section):
     max_subjects_per_code: int = Field(100, ge=1)  # beyond: one aggregated alert per code
     max_db_bytes: int = Field(256 << 20, ge=1 << 20)  # runtime/alerts.sqlite3 at most
     email: EmailCfg | None = None
-    webhook: list[WebhookCfg] = []
+    webhook: list[WebhookCfg] = Field([])
     deadman: DeadmanCfg | None = None
 
 
@@ -262,7 +235,7 @@ class MetricsCfg(Section):
 
 
 class ChecksCfg(Section):
-    disabled: list[str] = []
+    disabled: list[str] = Field([])
 
 
 class Config(Section):
@@ -274,7 +247,7 @@ class Config(Section):
     ledger: LedgerCfg = LedgerCfg()
     state: StateCfg = StateCfg()
     logs: LogsCfg = LogsCfg()
-    process: list[ProcessCfg] = []
+    process: list[ProcessCfg] = Field([])
     heartbeat: HeartbeatCfg = HeartbeatCfg()
     thresholds: ThresholdsCfg = ThresholdsCfg()
     daemon: DaemonCfg = DaemonCfg()
@@ -282,8 +255,8 @@ class Config(Section):
     metrics: MetricsCfg = MetricsCfg()
     checks: ChecksCfg = ChecksCfg()
 
-    _source: str = PrivateAttr(default="<defaults>")
-    _base: str = PrivateAttr(default=".")
+    _source: str = "<defaults>"
+    _base: str = "."
 
     @property
     def source(self) -> str:
@@ -335,10 +308,7 @@ def load_config(
     data = _read_toml(Path(path)) if path is not None else {}
     for table, values in (overrides or {}).items():
         data.setdefault(table, {}).update(values)
-    try:
-        cfg = Config.model_validate(data)
-    except ValidationError as exc:
-        raise _config_error(file, exc) from None
+    cfg = _validated(data, file)
     cfg._source = file
     base = Path(path).resolve().parent if path is not None else Path.cwd()
     _resolve_paths(cfg, data, base, root)
@@ -358,6 +328,8 @@ def resolve_secrets(cfg: Config, env: dict[str, str] | None = None) -> None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -370,7 +342,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
 
 
-def _config_error(file: str, exc: ValidationError) -> ConfigError:
+def _validated(data: dict[str, Any], file: str) -> Config:
+    """The config model of `data`; a refusal is one ConfigError (file, key, problem)."""
+    try:
+        return validate(Config, data)
+    except Exception as exc:
+        from pydantic import ValidationError  # only a refused config gets here
+
+        if not isinstance(exc, ValidationError):
+            raise
+        raise _config_error(file, exc) from None
+
+
+def _config_error(file: str, exc: Any) -> ConfigError:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"] if p != "from_") or "(top level)"
     if err["type"] == "extra_forbidden":
