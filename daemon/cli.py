@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
-
-import anyio
 
 from daemon.checks.registry import check_disabled
 from daemon.cliargs import (
@@ -62,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 # -- run ---------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import anyio
+
     from daemon.app import Daemon
     from daemon.folders import require_writable
     from daemon.logsetup import configure, get_logger
@@ -164,6 +163,8 @@ HARD_STOP_S = 4.5
 
 
 async def _serve(daemon: Any) -> int:
+    import asyncio
+
     from daemon.service.signals import install
 
     def stop() -> None:
@@ -196,6 +197,9 @@ def _arm_hard_stop(log: Any) -> None:
 # -- check -------------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
+    cpu_start = _cpu_start(args.only)  # first: the host CPU sample spans the whole run
+    import anyio
+
     from daemon.echolog import configure, get_logger  # no structlog import: writes no file
     from daemon.oneshot import check_once, exit_code
 
@@ -203,7 +207,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     configure(None, cfg.daemon.log_level)
     try:
         with _progress() as progress:
-            doc = anyio.run(lambda: check_once(cfg, args.only, get_logger(), progress))
+            doc = anyio.run(lambda: check_once(cfg, args.only, get_logger(), progress,
+                                               cpu_start))
     except RootMissingError as exc:
         _check_unknown(args, str(exc))
         return CHECK_UNKNOWN
@@ -213,6 +218,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         print(_check_text(doc, code))
     return code
+
+
+def _cpu_start(only: list[str]) -> Any:
+    """The one-shot's first host CPU reading, when the health check runs (else None)."""
+    if "health" not in only:
+        return None
+    from daemon.clock import SystemClock
+    from daemon.sources.host import cpu_reading
+
+    return cpu_reading(SystemClock())
 
 
 def _check_unknown(args: argparse.Namespace, problem: str) -> None:

@@ -18,8 +18,12 @@ RUN_ORDER = ("jobs", "position", "integrity", "health")
 
 
 async def check_once(cfg: Config, only: list[str], log: Any,
-                     progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """Run the checks in `only` once and return the `burnin.check/1` document."""
+                     progress: Callable[[str, int, int], None] | None = None,
+                     cpu_start: Any = None) -> dict[str, Any]:
+    """Run the checks in `only` once and return the `burnin.check/1` document.
+
+    `cpu_start` (a `sources.host.CpuReading` taken as the process started) makes the host
+    CPU sample span the whole run; without it the sample starts here."""
     if not cfg.root.is_dir():
         raise RootMissingError(f"observed root {cfg.root} does not exist or is not a folder")
     clock = SystemClock(1.0)
@@ -29,7 +33,9 @@ async def check_once(cfg: Config, only: list[str], log: Any,
     by_check: dict[str, dict[str, Any]] = {}
     try:
         if "health" in only and "host" not in cfg.checks.disabled:
-            hub.get("host")  # the first CPU reading: the sample spans the checks below
+            sampler = hub.get("host")  # the first CPU reading: the sample spans the checks
+            if cpu_start is not None:
+                sampler.begin(cpu_start)
         for check in (c for c in RUN_ORDER if c in only):
             rules = units.rules(check)
             outcome = await run_check(check, rules, clock, 3600.0, log)

@@ -5,8 +5,8 @@ keeps the previous reading so that each health tick measures CPU over the interv
 last one, with no sleeping. Disks are de-duplicated by device.
 
 A one-shot `burnin check` has no previous tick and writes nothing (so no reading is kept from
-an earlier run): its sampler takes the first reading when it is created, at the start of the
-check, and the host rule takes the second after the other checks ran. burnin's own CPU over
+an earlier run): it takes the first reading as it starts (`cpu_reading`, handed to the sampler
+with `begin`), and the host rule takes the second after the other checks ran. burnin's own CPU over
 that span is not counted as busy (`others_busy_percent`), so the figure is what the rest of
 the host used while burnin looked, not burnin's own start-up.
 """
@@ -90,6 +90,19 @@ def _existing(path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True, slots=True)
+class CpuReading:
+    """One CPU reading: the host's `cpu_times()`, burnin's own CPU seconds, when (monotonic)."""
+
+    times: Any
+    own_s: float
+    at: float
+
+
+def cpu_reading(clock: Any) -> CpuReading:
+    return CpuReading(psutil.cpu_times(), own_cpu_s(), clock.monotonic())
+
+
 @source("host")
 class HostSampler:
     """Samples the host; CPU is measured between consecutive `sample()` calls.
@@ -100,10 +113,15 @@ class HostSampler:
     def __init__(self, env: Any) -> None:
         self.paths = [env.cfg.root, env.cfg.runtime_dir]
         self.oneshot = bool(getattr(env, "oneshot", False))
-        self._prev: Any = psutil.cpu_times() if self.oneshot else None
-        self._own = own_cpu_s() if self.oneshot else 0.0
         self.clock = env.clock
-        self._since = self.clock.monotonic()
+        self._prev: Any = None
+        self._own, self._since = 0.0, self.clock.monotonic()
+        if self.oneshot:
+            self.begin(cpu_reading(self.clock))
+
+    def begin(self, first: CpuReading) -> None:
+        """Measure the next CPU figure from `first` (a one-shot check's earliest reading)."""
+        self._prev, self._own, self._since = first.times, first.own_s, first.at
 
     def span_s(self) -> float:
         """Real seconds since the previous CPU reading."""

@@ -16,7 +16,7 @@ import pytest
 from daemon.checks.base import Tick
 from daemon.checks.host import ONESHOT_CPU_MIN_S, HostRule, oneshot_wait_s
 from daemon.clock import FakeClock, SystemClock
-from daemon.sources.host import HostSampler, others_busy_percent, own_cpu_s
+from daemon.sources.host import HostSampler, cpu_reading, others_busy_percent, own_cpu_s
 
 Times = namedtuple("Times", "user system idle iowait")
 REPO = Path(__file__).resolve().parents[2]
@@ -103,3 +103,16 @@ def test_burnin_check_reports_the_sample_span_and_keeps_metric_order(seed_tree: 
     assert list(metrics)[:2] == ["host", "locks"] and "journal" in metrics
     assert metrics["host"]["cpu_sample_s"] >= ONESHOT_CPU_MIN_S
     assert 0.0 <= metrics["host"]["cpu_percent"] <= 100.0
+
+
+def test_an_earlier_first_reading_spans_the_whole_run(make_env) -> None:
+    """`burnin check` hands the reading it took as it started to the sampler: the sample then
+    spans the start-up too, and a long enough span needs no wait."""
+    clock = FakeClock()
+    sampler = HostSampler(make_env(clock, oneshot=True))
+    first = cpu_reading(clock)
+    clock.advance(0.4)
+    sampler.begin(first)
+    assert sampler.span_s() == pytest.approx(0.4) and oneshot_wait_s(sampler.span_s()) == 0.0
+    time.sleep(0.05)
+    assert sampler.sample().cpu_percent is not None
