@@ -14,6 +14,7 @@ from daemon.cliargs import (
     EX_CONFIG,
     EX_TEMPFAIL,
     EX_USAGE,
+    command_of,
     parser,
 )
 from daemon.config import Config, effective, load_config, resolve_secrets, to_toml
@@ -38,7 +39,8 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(command_of(argv)).parse_args(argv)
     handler = _COMMANDS[args.command]
     try:
         return int(handler(args))

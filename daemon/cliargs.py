@@ -80,18 +80,29 @@ def _config(p: argparse.ArgumentParser, root: bool = False) -> None:
                        help="observed root folder (overrides system.root); must exist")
 
 
-def parser() -> Parser:
+def parser(command: str | None = None) -> Parser:
+    """The `burnin` parser; with `command` (the word the command line starts with), only that
+    command's options are built — what every `burnin check` run by Nagios needs, without
+    building (and translating) the help of eleven commands."""
     p = Parser(prog="burnin", description=DESCRIPTION, epilog=EPILOG,
                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"burnin {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_run, _check, _status, _watch, _report, _demo, _config_cmd, _reload, _ack,
-                _silence):
-        add(sub)
+    for name, add in _COMMANDS.items():
+        if command is None or name == command:
+            add(sub)
+    return p
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command `argv` starts with, if it is one (else None: build every command)."""
+    return argv[0] if argv and argv[0] in _COMMANDS else None
+
+
+def _fleet(sub: argparse._SubParsersAction) -> None:
     from daemon.fleet import add_parser as add_fleet  # `burnin fleet` (daemon/fleet.py)
 
     add_fleet(sub)
-    return p
 
 
 def _run(sub: argparse._SubParsersAction) -> None:
@@ -212,3 +223,8 @@ def _silence(sub: argparse._SubParsersAction) -> None:
     sil.add_argument("--reason", metavar="TEXT", help="why (required for a new silence)")
     sil.add_argument("--list", action="store_true", help="list the active silences")
     sil.add_argument("--remove", metavar="ID", help="remove a silence by its id")
+
+
+_COMMANDS = {"run": _run, "check": _check, "status": _status, "watch": _watch,
+             "report": _report, "demo": _demo, "config": _config_cmd, "reload": _reload,
+             "ack": _ack, "silence": _silence, "fleet": _fleet}
