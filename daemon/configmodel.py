@@ -69,12 +69,13 @@ class Section:
 
     model_fields: typing.ClassVar[dict[str, FieldInfo]] = {}
     populate_by_name: typing.ClassVar[bool] = False
+    frozen: typing.ClassVar[bool] = False  # True: no assignment after validation, hashable
     after: typing.ClassVar[Callable[[Any], Any] | None] = None
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         names = sys.modules[cls.__module__].__dict__
-        fields: dict[str, FieldInfo] = {}
+        fields: dict[str, FieldInfo] = dict(cls.model_fields)  # a subclass extends its base
         for name, text in cls.__annotations__.items():  # this class's own (3.10+)
             if name.startswith("_") or "ClassVar" in str(text):
                 continue
@@ -115,12 +116,24 @@ class Section:
         return json.dumps(self.model_dump(mode="json"), separators=(",", ":"),
                           ensure_ascii=False)
 
+    def __iter__(self) -> typing.Iterator[tuple[str, Any]]:
+        """(name, value) of every field, as iterating a pydantic model gives (`dict(model)`)."""
+        return ((name, getattr(self, name)) for name in self.model_fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.frozen and name in self.model_fields:
+            raise TypeError(f"{type(self).__name__} is frozen: {name} cannot be assigned")
+        super().__setattr__(name, value)
+
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return _state(self) == _state(other)
 
-    __hash__ = None  # type: ignore[assignment]  # mutable, like a pydantic model
+    def __hash__(self) -> int:
+        if not self.frozen:  # mutable, like a pydantic model
+            raise TypeError(f"unhashable type: {type(self).__name__!r}")
+        return hash((type(self), tuple(repr(v) for _, v in self)))
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.model_fields)
@@ -309,7 +322,7 @@ def _build_pydantic(cls: type[Section]) -> Any:
             validators[f"_check_{name}"] = field_validator(name)(_field_check(info.check))
     if cls.after is not None:
         validators["_after"] = model_validator(mode="after")(_model_check(cls.after))
-    config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False,
+    config = ConfigDict(extra="forbid", validate_assignment=True, frozen=cls.frozen,
                         populate_by_name=cls.populate_by_name)
     return create_model(cls.__name__, __config__=config, __validators__=validators, **fields)
 

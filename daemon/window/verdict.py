@@ -29,12 +29,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import ConfigDict, Field
-
 from daemon import model
 from daemon.catalog import ENVIRONMENTAL_PREFIXES
 from daemon.clock import parse_timestamp
 from daemon.config import ThresholdsCfg
+from daemon.configmodel import Field
 from daemon.model import Severity
 from daemon.numbers import number_at
 
@@ -50,7 +49,7 @@ class Thresholds(ThresholdsCfg):
     The config's `[thresholds]` table (`ThresholdsCfg`: one source of the names, defaults and
     limits) plus the coverage a window must reach, which is not configurable."""
 
-    model_config = ConfigDict(frozen=True)
+    frozen = True
 
     coverage_min: float = Field(0.999, ge=0, le=1)
 

@@ -164,3 +164,18 @@ def test_example_config_reads_the_same_on_both_paths() -> None:
     assert _same(_fast(Config, data), _slow(data))
     assert load_config(EXAMPLE, env={"BURNIN_SMTP_PASSWORD": "x",
                                      "BURNIN_WEBHOOK_SECRET": "eQ=="}).window.duration == 259200
+
+
+def test_a_subclass_extends_its_table_and_can_be_frozen() -> None:
+    """`window.verdict.Thresholds` is ThresholdsCfg plus one field, frozen and hashable;
+    `dict(model)` gives its fields as iterating a pydantic model did."""
+    from daemon.window.verdict import Thresholds
+
+    th = Thresholds.from_config(ThresholdsCfg(host_high_percent=70))
+    assert th.host_high_percent == 70 and th.coverage_min == 0.999
+    assert dict(th) == {**dict(ThresholdsCfg(host_high_percent=70)), "coverage_min": 0.999}
+    assert hash(th) == hash(Thresholds.from_config(ThresholdsCfg(host_high_percent=70)))
+    with pytest.raises(TypeError, match="frozen"):
+        th.host_high_percent = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(ThresholdsCfg())
