@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import IO, Any
 
 import anyio
 
-from daemon import atomic
+from daemon.rulestate import RuleState
 from daemon.sources import journal_conditions as cond
 from daemon.sources import journal_split as split
 from daemon.sources import journal_state
@@ -63,7 +62,10 @@ class JournalSource:
         self.parser = Parser(Fields(c.account_field, c.delta_field, c.id_field,
                                     c.correlation_field, c.type_field, c.sequence_field,
                                     c.request_field if c.decision_types else ""))
-        self.state_file = env.state_dir / "journal.state" if env.state_dir else None
+        self.state = RuleState(env.state_dir, "journal.state", version=journal_state.VERSION,
+                               log=env.log)  # binary: journal_state versions its own header
+        self.base_state = RuleState(env.state_dir, "journal.base", version=journal_state.VERSION,
+                                    log=env.log)
         self.book = self._new_book()
         self.pos = Position()
         self.file = JournalFile(self.path)
@@ -259,43 +261,46 @@ class JournalSource:
         return self.cfg.model_dump_json() + str(self.path)
 
     def save(self) -> None:
-        """Persist the state (daemon only) atomically."""
-        if self.state_file is None or not self._dirty:
+        """Persist the state (daemon only) atomically; a failed write is logged and retried at
+        the next save."""
+        if self.state.path is None or not self._dirty:
             return
         if not self._busy.acquire(blocking=False):
             return  # a pass is running; the previous saved state stays consistent
         try:
-            self._write_state(self.state_file)
+            self._dirty = not self._write_state()
         finally:
             self._busy.release()
 
-    def _write_state(self, state_file: Path) -> None:
-        self._dirty = False
+    def _write_state(self) -> bool:
         extra = {**self.file.state(), "rotations": self.rotations,
                  "signature": self._signature(), "has_base": self.base is not None}
-        if self.base is not None:
-            atomic.write_bytes(state_file.with_suffix(".base"), self.base)
-        atomic.write_bytes(state_file, journal_state.dump(self.book, self.pos, extra))
+        if self.base is not None and not self.base_state.save_bytes(self.base):
+            return False
+        return self.state.save_bytes(journal_state.dump(self.book, self.pos, extra))
 
     def _load_once(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        if self.state_file is None or not self.state_file.exists():
+        raw = self.state.load_bytes()
+        if raw is None:
             return
         try:
-            self._load(self.state_file)
-        except (OSError, ValueError) as exc:
-            self.env.log.warning("journal_state_discarded", error=str(exc))
+            self._load(raw)
+        except ValueError as exc:
+            self.state.discard(str(exc))
             self.book, self.pos, self.base = self._new_book(), Position(), None
             self.file.forget()
 
-    def _load(self, path: Path) -> None:
+    def _load(self, raw: bytes) -> None:
         book = self._new_book()
-        pos, extra = journal_state.load(path.read_bytes(), book)
+        pos, extra = journal_state.load(raw, book)
         if extra.get("signature") != self._signature():
             raise ValueError("journal config changed since the state was saved")
-        base = path.with_suffix(".base").read_bytes() if extra.get("has_base") else None
+        base = self.base_state.load_bytes() if extra.get("has_base") else None
+        if extra.get("has_base") and base is None:
+            raise ValueError("journal.base is missing")
         self.book, self.pos, self.base = book, pos, base
         self.file.restore(extra)
         self.rotations = int(extra.get("rotations", 0))

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+import structlog.testing
 
 from tests.journal.conftest import Tree, codes, event, run_pass
 
@@ -235,8 +236,27 @@ async def test_damaged_state_file_is_discarded(tree: Tree) -> None:
     tree.state_dir.mkdir()
     (tree.state_dir / "journal.state").write_bytes(b"garbage")
     tree.events(0, 3)
-    out = await position(tree)
+    with structlog.testing.capture_logs() as logs:
+        out = await position(tree)
     assert out.findings == [] and out.metrics["events"] == 3
+    assert [e["event"] for e in logs] == ["rule_state_discarded"]
+
+
+async def test_unwritable_state_is_logged_and_saved_later(tree: Tree) -> None:
+    """A state save that fails (here: a file where the folder should be) is logged, never
+    raised into the rule, and retried at the next save."""
+    tree.state_dir.parent.mkdir(parents=True, exist_ok=True)
+    tree.state_dir.write_text("in the way")
+    env = tree.env()
+    tree.events(0, 3)
+    await position(tree, env)
+    src = env.sources.get("journal")
+    with structlog.testing.capture_logs() as logs:
+        src.save()
+    assert [e["event"] for e in logs] == ["rule_state_save_failed"]
+    tree.state_dir.unlink()
+    src.save()
+    assert (tree.state_dir / "journal.state").exists()
 
 
 async def test_oneshot_writes_nothing(tree: Tree) -> None:
