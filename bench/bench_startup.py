@@ -150,10 +150,20 @@ def write(result: dict[str, Any]) -> Path:
         f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load['before'])}"
         f"; after: {', '.join(f'{x:.1f}' for x in load['after'])} — other helpers were "
         "loading this machine while it was measured, so walls vary; CPU is steadier.", "",
-        "The full check's host CPU figure is sampled over the run itself (from the start of",
-        "the checks to the host rule, which runs last; at least 0.1 s, burnin's own CPU left",
-        "out) instead of a fixed 0.25 s sleep; `metrics.host.cpu_sample_s` says how long.",
-        ""])
+        "Reading the rows. The second row is the floor the rules stand on: they are asyncio",
+        "coroutines (anyio threads for blocking reads), the journal is decoded by msgspec and",
+        "the host and process rules read psutil — importing those three alone is ~3.4x a bare",
+        "start, so `burnin check` cannot reach 4x without running its rules off asyncio. What",
+        "`burnin check` no longer pays at start-up: pydantic (a valid config is checked on the",
+        "config models' fast path, `daemon/configmodel.py`; pydantic is imported only to word a",
+        "refusal), the other ten commands' argument parsers (and `daemon.fleet`), structlog,",
+        "rich, numpy below 2 MiB of journal, watchfiles, httpx, aiosmtplib, prometheus_client,",
+        "APScheduler. The full check's extra wall over `--only jobs,position,integrity` is the",
+        "host CPU sample: taken from the start of `burnin check` to the host rule (health runs",
+        "last), at least 0.1 s, burnin's own CPU left out (`metrics.host.cpu_sample_s`), instead",
+        "of a 0.25 s sleep after everything else.", "",
+        "These rows supersede the three start-up rows of the journal section's whole-process",
+        "table (the replay row there stays the replay benchmark's).", ""])
     out = HERE / "results" / "startup.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text)
