@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from daemon.checks.registry import check_disabled
 from daemon.cliargs import (
     CHECK_UNKNOWN,
     EX_CONFIG,
@@ -32,6 +31,8 @@ def _load(args: argparse.Namespace) -> Config:
         overrides.setdefault("window", {})["duration"] = args.window
     if getattr(args, "time_scale", None) is not None and args.command == "run":
         overrides.setdefault("window", {})["time_scale"] = args.time_scale
+    from daemon.checks.registry import check_disabled  # imports asyncio: after cpu_start
+
     cfg = load_config(args.config, root=getattr(args, "root", None), overrides=overrides,
                       secrets=args.command not in STATE_ONLY)
     check_disabled(cfg)
@@ -226,10 +227,11 @@ def _cpu_start(only: list[str]) -> Any:
     """The one-shot's first host CPU reading, when the health check runs (else None)."""
     if "health" not in only:
         return None
-    from daemon.clock import SystemClock
+    import time
+
     from daemon.sources.host import cpu_reading
 
-    return cpu_reading(SystemClock())
+    return cpu_reading(time)  # time.monotonic, what SystemClock reads (daemon.clock: asyncio)
 
 
 def _check_unknown(args: argparse.Namespace, problem: str) -> None:
