@@ -18,7 +18,7 @@ import contextlib
 import sqlite3
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import anyio
@@ -36,6 +36,7 @@ from daemon.channels.verdict import VerdictMessage
 from daemon.clock import Clock, iso, real
 from daemon.config import Config
 from daemon.model import Finding, Kind, Severity, finding
+from daemon.records import AlertRecord, Episode
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Batch:
 
     changed: list[AlertState]
     removed: list[str]
-    episodes: dict[tuple[str, float], dict]
+    episodes: dict[tuple[str, float], Episode]
     held: list[router.Held] | None  # None: the waiting groups did not change
     outgoing: list[tuple[str, str, dict]]  # (message id, channel, payload)
     digests: set[tuple[str, str]]  # events notified by this batch
@@ -67,7 +68,7 @@ class AlertEngine:
         self.states: dict[str, AlertState] = {}
         self.held: list[router.Held] = []
         self.silences: tuple = ()
-        self.episodes: dict[tuple[str, float], dict] = {}
+        self.episodes: dict[tuple[str, float], Episode] = {}
         self.channels: dict[str, Channel] = {}
         self.workers: dict[str, Worker] = {}
         self._tg: Any = None  # the workers' task group, open from start() to aclose()
@@ -219,7 +220,7 @@ class AlertEngine:
             self.deadman.maybe_ping(now)
 
     def _load_window(self) -> None:
-        self.episodes = {(e["fingerprint"], e["_t"]): e
+        self.episodes = {(e.fingerprint, e.since): e
                          for e in store.load_episodes(self.db, self.window_id)}
         self.digests = store.load_digests(self.db, self.window_id)
 
@@ -269,11 +270,12 @@ class AlertEngine:
 
     # reading ---------------------------------------------------------------------------------
 
-    def open_alerts(self) -> list[dict]:
+    def open_alerts(self) -> list[dict[str, Any]]:
+        """status.json `alerts.open` (its file format): records plus ack and silence flags."""
         live = [s for s in self.states.values() if s.open]
         live.sort(key=lambda s: (-s.severity, s.first_seen))
-        return [self._record(s) | {"acked": s.acked_until is not None,
-                                   "silenced": s.silenced} for s in live]
+        return [self._record(s).to_dict() | {"acked": s.acked_until is not None,
+                                             "silenced": s.silenced} for s in live]
 
     def signature(self) -> tuple:
         """Changes whenever an open alert appears, goes, escalates, is acked or silenced."""
@@ -287,8 +289,9 @@ class AlertEngine:
                 out[s.severity.name] += 1
         return out
 
-    def fired(self) -> list[dict]:
-        return [{k: v for k, v in e.items() if k != "_t"} for e in self.episodes.values()]
+    def fired(self) -> list[Episode]:
+        """The window's history: every alert that fired in it, once per firing."""
+        return list(self.episodes.values())
 
     def pending(self) -> int:
         """Messages not yet accepted by their channel (for tests and status)."""
@@ -306,14 +309,15 @@ class AlertEngine:
 
     # internals -------------------------------------------------------------------------------
 
-    def _record(self, st: AlertState) -> dict:
+    def _record(self, st: AlertState) -> AlertRecord:
         return record(st, system=self.cfg.system.name, host=self.host, window_id=self.window_id)
 
     def _commit(self, states: dict[str, AlertState], notices: list[decide.Notice],
                 now: float) -> None:
         changed = [s for fp, s in states.items() if self.states.get(fp) != s]
         removed = [fp for fp in self.states if fp not in states]
-        records = [self._record(n.state) | {"reason": n.reason, "silenced": n.state.silenced}
+        records = [self._record(n.state).to_dict() | {"reason": n.reason,
+                                                      "silenced": n.state.silenced}
                    for n in notices]
         held = router.hold(self.held, records, now, self.group_wait_s)
         groups, rest = router.flush(held, now)
@@ -420,26 +424,30 @@ class AlertEngine:
                 out.append((msg_id, name, payload))
         return out
 
-    def _episodes(self, changed: list[AlertState]) -> dict[tuple[str, float], dict]:
+    def _episodes(self, changed: list[AlertState]) -> dict[tuple[str, float], Episode]:
         """History entries (for `fired()`) of the alerts that changed and have fired."""
         out = {}
         for st in changed:
             if not st.fired or st.status == "pending" or _never_fired_again(st):
                 continue
             key = (st.fp, st.first_seen)
-            old = self.episodes.get(key, {})
-            out[key] = self._record(st) | {
-                "silenced": st.silenced or old.get("silenced", False),
-                "silenced_before_fire": st.silenced_before_fire,
-                "acked": st.acked or old.get("acked", False),
-                "notified_at": old.get("notified_at") or iso(st.last_notified),
-                "_t": st.first_seen,
-            }
+            out[key] = self._episode(st, self.episodes.get(key))
         return out
 
-    def _save_episodes(self, episodes: dict[tuple[str, float], dict]) -> None:
-        for (fp, first_seen), ep in episodes.items():
-            store.save_episode(self.db, self.window_id, fp, first_seen, ep)
+    def _episode(self, st: AlertState, old: Episode | None) -> Episode:
+        """`st` as an episode of the window; flags once set on `old` stay set."""
+        rec = self._record(st)
+        return Episode(
+            **{f.name: getattr(rec, f.name) for f in fields(AlertRecord)},
+            silenced=st.silenced or (old is not None and old.silenced),
+            silenced_before_fire=st.silenced_before_fire,
+            acked=st.acked or (old is not None and old.acked),
+            notified_at=(old.notified_at if old is not None else None) or iso(st.last_notified),
+            since=st.first_seen)
+
+    def _save_episodes(self, episodes: dict[tuple[str, float], Episode]) -> None:
+        for ep in episodes.values():
+            store.save_episode(self.db, self.window_id, ep)
 
     def _reload(self, now: float) -> None:
         """Acks and silences written by the CLI while the daemon runs; an ack applies once

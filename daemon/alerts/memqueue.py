@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from daemon.alerts.store import OutboxRow
+from daemon.records import Episode
 
 LIMIT = 1000  # messages; far above one window's worth of news while a disk is fixed
 
@@ -91,11 +92,11 @@ class Unsaved:
 
     error: str | None = None  # the last commit error; None: SQLite commits
     removed: set[str] = field(default_factory=set)  # alert fingerprints gone
-    episodes: dict[tuple[str, float], dict] = field(default_factory=dict)
+    episodes: dict[tuple[str, float], Episode] = field(default_factory=dict)
     digests: set[tuple[str, str]] = field(default_factory=set)
     batches: int = 0  # decisions kept in memory only
 
-    def keep(self, removed: list[str], episodes: dict[tuple[str, float], dict],
+    def keep(self, removed: list[str], episodes: dict[tuple[str, float], Episode],
              digests: set[tuple[str, str]]) -> None:
         self.removed.update(removed)
         self.episodes.update(episodes)

@@ -10,9 +10,11 @@ always explained.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from daemon.clock import parse_timestamp
+from daemon.records import Episode
 
 LIMIT = 20
 KEYS = ("fingerprint", "code", "severity", "kind", "status", "subject", "message",
@@ -21,23 +23,20 @@ KEYS = ("fingerprint", "code", "severity", "kind", "status", "subject", "message
 SEVERE = frozenset({"CRITICAL", "HIGH"})
 
 
-def recent(fired: list[dict[str, Any]], limit: int = LIMIT) -> list[dict[str, Any]]:
-    """Events and resolved alerts of the window, newest first, severe ones kept first."""
-    done = [a for a in fired if isinstance(a, dict) and not _open(a)]
+def recent(fired: Sequence[Episode], limit: int = LIMIT) -> list[dict[str, Any]]:
+    """Events and resolved alerts of the window, newest first, severe ones kept first (as
+    status.json's `alerts.recent` objects)."""
+    done = [a for a in fired if not a.is_open]
     done.sort(key=_when, reverse=True)
-    kept = sorted(done, key=lambda a: a.get("severity") not in SEVERE)[:max(0, limit)]
+    kept = sorted(done, key=lambda a: a.severity not in SEVERE)[:max(0, limit)]
     kept.sort(key=_when, reverse=True)
-    return [{k: a.get(k) for k in KEYS} for a in kept]
+    return [{k: getattr(a, k) for k in KEYS} for a in kept]
 
 
-def _open(alert: dict[str, Any]) -> bool:
-    return alert.get("kind") != "event" and alert.get("status") == "firing"
-
-
-def _when(alert: dict[str, Any]) -> float:
+def _when(alert: Episode) -> float:
     """When it last happened: resolution, else last seen, else first seen."""
-    for key in ("resolved_at", "last_seen", "first_seen"):
-        ts = parse_timestamp(alert.get(key))
+    for stamp in (alert.resolved_at, alert.last_seen, alert.first_seen):
+        ts = parse_timestamp(stamp)
         if ts is not None:
             return ts
     return 0.0

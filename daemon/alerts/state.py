@@ -9,6 +9,7 @@ from typing import Any
 from daemon.catalog import CATALOG
 from daemon.clock import iso
 from daemon.model import Finding, Kind, Severity
+from daemon.records import AlertRecord
 
 # SPEC §4, nominal seconds: repeat while firing, escalate after firing this long in a tier.
 REPEAT_S = {Severity.CRITICAL: 1800.0, Severity.HIGH: 3600.0, Severity.MEDIUM: 4 * 3600.0}
@@ -134,25 +135,13 @@ class AlertState:
         return cls(**data)
 
 
-def record(st: AlertState, *, system: str, host: str, window_id: str) -> dict[str, Any]:
+def record(st: AlertState, *, system: str, host: str, window_id: str) -> AlertRecord:
     """The SPEC §4 alert record of `st`."""
     info = CATALOG.get(st.code)
-    return {
-        "schema": "burnin.alert/1",
-        "fingerprint": st.fp,
-        "status": "resolved" if st.status == "resolved" else "firing",
-        "code": st.code,
-        "severity": st.severity.name,
-        "kind": st.kind.value,
-        "subject": st.subject,
-        "message": st.message,
-        "runbook": info.runbook if info else "",
-        "first_seen": iso(st.first_seen),
-        "last_seen": iso(st.last_seen),
-        "resolved_at": iso(st.resolved_at),
-        "escalated_from": st.escalated_from,
-        "system": system,
-        "host": host,
-        "window_id": window_id,
-        "evidence": st.evidence,
-    }
+    return AlertRecord(
+        fingerprint=st.fp, status="resolved" if st.status == "resolved" else "firing",
+        code=st.code, severity=st.severity.name, kind=st.kind.value, subject=st.subject,
+        message=st.message, runbook=info.runbook if info else "",
+        first_seen=iso(st.first_seen), last_seen=iso(st.last_seen),
+        resolved_at=iso(st.resolved_at), escalated_from=st.escalated_from,
+        system=system, host=host, window_id=window_id, evidence=st.evidence)

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from daemon.alerts.state import AlertState, Silence
+from daemon.records import Episode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (fp TEXT PRIMARY KEY, data BLOB NOT NULL);
@@ -125,16 +126,18 @@ def save_states(db: sqlite3.Connection, changed: Iterable[AlertState],
     db.executemany("DELETE FROM alerts WHERE fp = ?", [(fp,) for fp in removed])
 
 
-def save_episode(db: sqlite3.Connection, window_id: str, fp: str, first_seen: float,
-                 data: dict[str, Any]) -> None:
+def save_episode(db: sqlite3.Connection, window_id: str, ep: Episode) -> None:
+    """One entry of the window's alert history (its JSON, plus `_t`: first seen, epoch s)."""
     db.execute("INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?)",
-               (window_id, fp, first_seen, dumps(data)))
+               (window_id, ep.fingerprint, ep.since, dumps(ep.to_dict() | {"_t": ep.since})))
 
 
-def load_episodes(db: sqlite3.Connection, window_id: str) -> list[dict[str, Any]]:
-    rows = db.execute("SELECT data FROM episodes WHERE window_id = ? ORDER BY first_seen",
-                      (window_id,)).fetchall()
-    return [orjson.loads(r[0]) for r in rows]
+def load_episodes(db: sqlite3.Connection, window_id: str) -> list[Episode]:
+    """The window's alert history, oldest first (a row that is not an object is skipped)."""
+    rows = db.execute("SELECT first_seen, data FROM episodes WHERE window_id = ? "
+                      "ORDER BY first_seen", (window_id,)).fetchall()
+    found = (Episode.parse(orjson.loads(data), since) for since, data in rows)
+    return [e for e in found if e is not None]
 
 
 def enqueue(db: sqlite3.Connection, msg_id: str, channel: str, payload: dict[str, Any],
@@ -210,7 +213,7 @@ def load_silences(db: sqlite3.Connection) -> tuple[Silence, ...]:
     return tuple(Silence(*r) for r in rows)
 
 
-def read_episodes(path: Path, window_id: str) -> list[dict[str, Any]]:
+def read_episodes(path: Path, window_id: str) -> list[Episode]:
     """The window's alert history, read-only (for `burnin report` while the daemon runs).
 
     Opens the file in SQLite's read-only mode, so a reader never creates or changes the

@@ -10,6 +10,7 @@ the window folder. The latest spot report (every 8 h) only fills in what those c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ import structlog
 from daemon import atomic
 from daemon.clock import SystemClock
 from daemon.errors import BurninError
+from daemon.records import Episode, episodes
 from daemon.report import document
 from daemon.window import series as series_mod
 from daemon.window.state import Window, WindowStateError
@@ -41,7 +43,7 @@ def reports_dir(runtime_dir: Path, window_id: str) -> Path:
 
 
 def write_reports(folder: Path, kind: Literal["final", "spot"], n: int | None, window: Window,
-                  verdict: Verdict, series_points: list[dict], fired_alerts: list[dict],
+                  verdict: Verdict, series_points: list[dict], fired_alerts: Sequence[Episode],
                   status: dict[str, Any],
                   thresholds: Thresholds | None = None) -> dict[str, Path]:
     """Write the report files of `kind`; returns {format: path}. HTML for `final` only."""
@@ -100,9 +102,9 @@ def _rebuild(store: WindowStore, window: Window, latest: dict[str, Any],
              thresholds: Thresholds | None) -> dict[str, Any]:
     """The interim document of a window without a final report, as of its last heartbeat."""
     now = max(window.heartbeat_at, window.finished_at or 0.0)
-    spot_alerts = latest.get("alerts") if isinstance(latest.get("alerts"), list) else []
+    spot = latest.get("alerts")
     live, problem = live_alerts(store.runtime_dir / ALERT_STORE, window.id)
-    fired = merge_alerts(live, spot_alerts)
+    fired = merge_alerts(live, episodes(spot) if isinstance(spot, list) else [])
     status = live_status(store.runtime_dir / STATUS_FILE, window.id) or {
         "metrics": latest.get("metrics") or {}, "system": latest.get("system") or ""}
     points = series_mod.load(store.folder(window.id) / series_mod.FILE)
@@ -114,7 +116,7 @@ def _rebuild(store: WindowStore, window: Window, latest: dict[str, Any],
     return doc
 
 
-def live_alerts(path: Path, window_id: str) -> tuple[list[dict], str | None]:
+def live_alerts(path: Path, window_id: str) -> tuple[list[Episode], str | None]:
     """The window's fired alerts from the alert store (read-only), or [] and why not."""
     import sqlite3
 
@@ -123,21 +125,19 @@ def live_alerts(path: Path, window_id: str) -> tuple[list[dict], str | None]:
     if not path.is_file():
         return [], f"no alert store at {path}: alerts from the latest spot report only"
     try:
-        episodes = read_episodes(path, window_id)
+        history = read_episodes(path, window_id)
     except (sqlite3.Error, orjson.JSONDecodeError, OSError) as exc:
         log.warning("report.alert_store_unreadable", path=str(path), error=str(exc))
         return [], f"alert store {path} unreadable ({exc}): alerts from the latest spot report"
-    return [{k: v for k, v in e.items() if k != "_t"} for e in episodes
-            if isinstance(e, dict)], None
+    return history, None
 
 
-def merge_alerts(*sources: list[Any]) -> list[dict]:
+def merge_alerts(*sources: Sequence[Episode]) -> list[Episode]:
     """Alerts of several sources, once each (same fingerprint and first_seen), first wins."""
-    out: dict[tuple[str, str], dict] = {}
+    out: dict[tuple[str, str], Episode] = {}
     for alerts in sources:
         for a in alerts:
-            if isinstance(a, dict):
-                out.setdefault((str(a.get("fingerprint")), str(a.get("first_seen"))), a)
+            out.setdefault((a.fingerprint, str(a.first_seen)), a)
     return list(out.values())
 
 

@@ -7,9 +7,11 @@ safe form); each renderer escapes them for its own format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from daemon.clock import iso, parse_timestamp
+from daemon.records import Episode
 from daemon.report.figures import grade
 from daemon.window.state import Window
 from daemon.window.verdict import LABELS, Thresholds, Verdict, original_tier, severity_of
@@ -33,16 +35,15 @@ INTERIM_NOTE = ("INTERIM: the verdict so far, from the alerts fired up to {at}; 
 
 
 def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: list[dict],
-          fired: list[dict], status: dict[str, Any], now: float,
+          fired: Sequence[Episode], status: dict[str, Any], now: float,
           thresholds: Thresholds | None = None) -> dict[str, Any]:
     """The whole report document for `window` as of real time `now`.
 
     `kind` is `final`, `spot` or `current` (rendered on demand); every kind but `final` is
     interim. Each graded figure carries its last and worst value and a band that agrees with
     the alerts fired for it (`daemon.report.figures`)."""
-    alerts = [clean_alert(a) for a in fired if isinstance(a, dict)]
     metrics = status.get("metrics") if isinstance(status.get("metrics"), dict) else {}
-    graded = grade(verdict.figures, points, alerts, thresholds)
+    graded = grade(verdict.figures, points, fired, thresholds)
     interim = kind != "final"
     return {
         "schema": SCHEMA, "kind": kind, "n": n, "generated_at": iso(now),
@@ -52,10 +53,10 @@ def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: li
         "system": str(status.get("system") or ""),
         "window": window_summary(window, now),
         "verdict": {**verdict.to_dict(), "figures": graded, "exit_code": verdict.exit_code},
-        "summary": {**summary(metrics, alerts), **peaks(points)},
-        "issues": issues(alerts, window.time_scale),
+        "summary": {**summary(metrics, fired), **peaks(points)},
+        "issues": issues(fired, window.time_scale),
         "recommendation": recommendation(verdict.color, interim),
-        "metrics": metrics, "alerts": alerts, "series": points,
+        "metrics": metrics, "alerts": [clean_alert(a) for a in fired], "series": points,
     }
 
 
@@ -67,11 +68,10 @@ def recommendation(color: str, interim: bool) -> str:
     return RECOMMENDATION[color]
 
 
-def clean_alert(alert: dict[str, Any]) -> dict[str, Any]:
+def clean_alert(alert: Episode) -> dict[str, Any]:
     """The alert record fields the report keeps (SPEC §4 plus silence/ack flags)."""
-    out = {k: alert.get(k) for k in ALERT_KEYS}
-    out["evidence"] = out["evidence"] if isinstance(out["evidence"], dict) else {}
-    return out
+    return {k: dict(alert.evidence) if k == "evidence" else getattr(alert, k)
+            for k in ALERT_KEYS}
 
 
 def window_summary(window: Window, now: float) -> dict[str, Any]:
@@ -88,11 +88,11 @@ def window_summary(window: Window, now: float) -> dict[str, Any]:
     }
 
 
-def _count(alerts: list[dict], *codes: str) -> int:
-    return sum(1 for a in alerts if a.get("code") in codes)
+def _count(alerts: Sequence[Episode], *codes: str) -> int:
+    return sum(1 for a in alerts if a.code in codes)
 
 
-def summary(metrics: dict[str, Any], alerts: list[dict]) -> dict[str, Any]:
+def summary(metrics: dict[str, Any], alerts: Sequence[Episode]) -> dict[str, Any]:
     """The seed 003 template's metrics, from the last status and the alerts fired."""
     jobs = metrics.get("jobs") if isinstance(metrics.get("jobs"), dict) else {}
     latency = jobs.get("latency_ms") if isinstance(jobs.get("latency_ms"), dict) else {}
@@ -125,32 +125,32 @@ def _worker_cpu(metrics: dict[str, Any]) -> dict[str, Any]:
     return {str(k): v.get("cpu_percent") for k, v in procs.items() if isinstance(v, dict)}
 
 
-def issues(alerts: list[dict], time_scale: float) -> list[dict[str, Any]]:
+def issues(alerts: Sequence[Episode], time_scale: float) -> list[dict[str, Any]]:
     """Every alert that fired, worst first: severity, action, and how long it lasted."""
     rows = [_issue(a, time_scale) for a in alerts]
     rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "INFO": 3}
     return sorted(rows, key=lambda r: (rank[r["severity"]], str(r["first_seen"])))
 
 
-def _issue(alert: dict[str, Any], time_scale: float) -> dict[str, Any]:
+def _issue(alert: Episode, time_scale: float) -> dict[str, Any]:
     sev = severity_of(alert)
-    expected = bool(alert.get("silenced_before_fire"))
+    expected = alert.silenced_before_fire
     return {
         "severity": sev, "tier_at_fire": original_tier(alert),
-        "code": str(alert.get("code", "?")), "subject": str(alert.get("subject", "")),
-        "message": str(alert.get("message", "")), "status": str(alert.get("status", "")),
-        "first_seen": alert.get("first_seen"), "resolved_at": alert.get("resolved_at"),
+        "code": alert.code, "subject": alert.subject,
+        "message": alert.message, "status": alert.status,
+        "first_seen": alert.first_seen, "resolved_at": alert.resolved_at,
         "duration_nominal_s": _lasted(alert, time_scale),
         "action": "Accept (silenced, expected)" if expected else ACTIONS[sev],
-        "counted": not expected, "acked": bool(alert.get("acked")),
-        "kind": str(alert.get("kind") or "condition"),
-        "runbook": str(alert.get("runbook", "")),
+        "counted": not expected, "acked": alert.acked,
+        "kind": alert.kind or "condition",
+        "runbook": alert.runbook,
     }
 
 
-def _lasted(alert: dict[str, Any], time_scale: float) -> float | None:
-    first = parse_timestamp(alert.get("first_seen"))
-    last = parse_timestamp(alert.get("resolved_at"))
+def _lasted(alert: Episode, time_scale: float) -> float | None:
+    first = parse_timestamp(alert.first_seen)
+    last = parse_timestamp(alert.resolved_at)
     if first is None or last is None:
         return None
     return round(max(0.0, last - first) * time_scale, 1)

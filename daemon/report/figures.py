@@ -10,10 +10,12 @@ of the worst alert that fired for it (CRITICAL red, HIGH or MEDIUM yellow). Pure
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from daemon.numbers import number_at
+from daemon.records import Episode
 from daemon.window.verdict import RANK, Thresholds, band, severity_of
 
 
@@ -39,18 +41,18 @@ SEVERITY_RANK = RANK
 
 
 def grade(figures: list[dict[str, Any]], points: list[dict[str, Any]],
-          alerts: list[dict[str, Any]], th: Thresholds | None = None) -> list[dict[str, Any]]:
+          alerts: Sequence[Episode], th: Thresholds | None = None) -> list[dict[str, Any]]:
     """Each figure with `last`, `worst`, `alert` (the worst that fired for it) and its band."""
     return [grade_one(f, points, alerts, th or Thresholds()) for f in figures]
 
 
-def grade_one(fig: dict[str, Any], points: list[dict[str, Any]], alerts: list[dict[str, Any]],
+def grade_one(fig: dict[str, Any], points: list[dict[str, Any]], alerts: Sequence[Episode],
               th: Thresholds) -> dict[str, Any]:
     src = SOURCES.get(str(fig.get("key")), Source(None, (), None))
-    mine = [a for a in alerts if isinstance(a, dict) and a.get("code") in src.codes]
+    mine = [a for a in alerts if a.code in src.codes]
     last = fig.get("value")
     seen = [last, *(p.get(src.series) for p in points if src.series)]
-    seen += [number_at(a, "evidence", src.evidence) for a in mine if src.evidence]
+    seen += [number_at(a.evidence, src.evidence) for a in mine if src.evidence]
     worst = worst_of(seen)
     alert = worst_alert(mine)
     bands = [str(fig.get("band", "unknown")), value_band(str(fig.get("key")), worst, th)]
@@ -83,12 +85,12 @@ def value_band(key: str, value: float | None, th: Thresholds) -> str:
     return band(value, *limits[key])
 
 
-def worst_alert(alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+def worst_alert(alerts: Sequence[Episode]) -> dict[str, Any] | None:
     """The most severe alert of a figure: severity, code, how many fired, expected or not."""
     if not alerts:
         return None
     top = max(alerts, key=lambda a: SEVERITY_RANK[severity_of(a)])
     sev = severity_of(top)
     same = [a for a in alerts if severity_of(a) == sev]
-    return {"severity": sev, "code": str(top.get("code")), "count": len(alerts),
-            "expected": all(bool(a.get("silenced_before_fire")) for a in same)}
+    return {"severity": sev, "code": top.code, "count": len(alerts),
+            "expected": all(a.silenced_before_fire for a in same)}

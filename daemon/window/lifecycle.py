@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import structlog
 
 from daemon.channels.verdict import Reason, VerdictMessage
 from daemon.clock import Clock, iso
+from daemon.records import Episode, episodes
 from daemon.report import reports_dir, write_reports
 from daemon.window.clamp import clamped_limits
 from daemon.window.series import Series
@@ -106,7 +107,7 @@ class WindowRunner:
         self._win().record_run(check, now, ok, missed)
 
     def on_tick(self, now: float, status_doc: dict[str, Any],
-                fired: list[dict] | None = None) -> dict[str, Path] | None:
+                fired: Sequence[Episode] | None = None) -> dict[str, Path] | None:
         """Record figures and a heartbeat; write a spot report when one is due (its paths)."""
         window = self._win()
         metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
@@ -129,7 +130,7 @@ class WindowRunner:
         return n if n > window.spots_written else None
 
     def _spot(self, now: float, n: int, status_doc: dict[str, Any],
-              fired: list[dict] | None) -> dict[str, Path]:
+              fired: Sequence[Episode] | None) -> dict[str, Path]:
         window = self._win()
         alerts = fired if fired is not None else _open_alerts(status_doc)
         verdict = self.verdict(now, alerts, status_doc)
@@ -143,7 +144,8 @@ class WindowRunner:
         log.info("window.spot_report", window_id=window.id, n=n, verdict=verdict.color)
         return paths
 
-    def verdict(self, now: float, fired: list[dict], status_doc: dict[str, Any]) -> Verdict:
+    def verdict(self, now: float, fired: Sequence[Episode],
+                status_doc: dict[str, Any]) -> Verdict:
         """The verdict if the window ended now."""
         window = self._win()
         metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
@@ -154,7 +156,7 @@ class WindowRunner:
         """True at the window's end, or at the first RED with `stop_on_red`."""
         return self._win().ended(now) or (self.stop_on_red and verdict_so_far == "RED")
 
-    def finish(self, now: float, fired: list[dict],
+    def finish(self, now: float, fired: Sequence[Episode],
                status_doc: dict[str, Any]) -> tuple[str, int, Path]:
         """Close the window, write the final reports: (verdict, exit code, report folder).
         On a full or read-only disk it writes what it can: a failed write is logged, and the
@@ -209,10 +211,11 @@ def _saturated(metrics: object) -> list[str] | None:
     return [str(r) for r in found] if isinstance(found, list) else None
 
 
-def _open_alerts(status_doc: dict[str, Any]) -> list[dict]:
+def _open_alerts(status_doc: dict[str, Any]) -> list[Episode]:
+    """The open alerts of a status document (when no history is given), read at the edge."""
     alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
     found = alerts.get("open") if isinstance(alerts, dict) else None
-    return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
+    return episodes(found) if isinstance(found, list) else []
 
 
 def notification(window: Window, verdict: Verdict, report_dir: Path) -> VerdictMessage:

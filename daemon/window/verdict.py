@@ -26,6 +26,7 @@ are counted apart; INFO has no deadline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from daemon.config import ThresholdsCfg
 from daemon.configmodel import Field
 from daemon.model import Severity
 from daemon.numbers import number_at
+from daemon.records import AlertRecord, Episode
 
 LABELS = {"GREEN": "GO", "YELLOW": "CONDITIONAL", "RED": "NO-GO"}
 EXIT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
@@ -83,7 +85,7 @@ class Verdict:
         return cls(**{k: v for k, v in doc.items() if k in keys})
 
 
-def decide(fired: list[dict[str, Any]], coverage: float, metrics: dict[str, Any] | None,
+def decide(fired: Sequence[Episode], coverage: float, metrics: dict[str, Any] | None,
            thresholds: Thresholds | None = None, time_scale: float = 1.0,
            host_load: dict[str, Any] | None = None) -> Verdict:
     """The verdict for alerts `fired` in a window covered to `coverage` (0..1).
@@ -92,8 +94,8 @@ def decide(fired: list[dict[str, Any]], coverage: float, metrics: dict[str, Any]
     """
     th = thresholds or Thresholds()
     coverage = coverage if isinstance(coverage, int | float) and 0 <= coverage <= 1 else 0.0
-    alerts = [a for a in fired if isinstance(a, dict)]
-    counted = [a for a in alerts if not a.get("silenced_before_fire")]
+    alerts = list(fired)
+    counted = [a for a in alerts if not a.silenced_before_fire]
     judged = [a for a in counted if not is_environmental(a)]
     reasons = [_alert_reason(a) for a in judged if severity_of(a) in ("CRITICAL", "HIGH")]
     if coverage < th.coverage_min:
@@ -104,19 +106,19 @@ def decide(fired: list[dict[str, Any]], coverage: float, metrics: dict[str, Any]
     reasons.sort(key=lambda r: -RANK[r["severity"]])
     return Verdict(
         color=color_of(reasons), label=LABELS[color_of(reasons)], reasons=reasons,
-        excluded=[_brief(a) for a in alerts if a.get("silenced_before_fire")],
+        excluded=[_brief(a) for a in alerts if a.silenced_before_fire],
         tiers=tier_deadlines(counted, time_scale),
         figures=figures(metrics or {}, alerts, th), coverage=round(coverage, 6),
         environment=env,
     )
 
 
-def is_environmental(alert: dict[str, Any]) -> bool:
+def is_environmental(alert: AlertRecord) -> bool:
     """`host.*` and `daemon.*` (SPEC §4): they qualify the verdict, they do not decide it."""
-    return str(alert.get("code", "")).startswith(ENVIRONMENTAL_PREFIXES)
+    return alert.code.startswith(ENVIRONMENTAL_PREFIXES)
 
 
-def environment(alerts: list[dict[str, Any]], host_load: dict[str, Any] | None,
+def environment(alerts: Sequence[Episode], host_load: dict[str, Any] | None,
                 th: Thresholds) -> dict[str, Any]:
     """The host's saturated share of the window and the environmental alerts that fired.
 
@@ -164,27 +166,22 @@ def color_of(reasons: list[dict[str, Any]]) -> str:
                               default=Severity.INFO))
 
 
-def severity_of(alert: dict[str, Any]) -> str:
+def severity_of(alert: AlertRecord) -> str:
     """The alert's tier (after escalation); unknown text counts as HIGH, never ignored."""
-    text = str(alert.get("severity", "")).strip().upper()
+    text = alert.severity.strip().upper()
     return text if text in RANK else "HIGH"
 
 
-def _brief(alert: dict[str, Any]) -> dict[str, Any]:
+def _brief(alert: AlertRecord) -> dict[str, Any]:
     return {
-        "severity": severity_of(alert), "code": str(alert.get("code", "?")),
-        "subject": str(alert.get("subject", "")), "message": str(alert.get("message", "")),
-        "first_seen": alert.get("first_seen"), "resolved_at": alert.get("resolved_at"),
-        "escalated_from": alert.get("escalated_from"),
+        "severity": severity_of(alert), "code": alert.code, "subject": alert.subject,
+        "message": alert.message, "first_seen": alert.first_seen,
+        "resolved_at": alert.resolved_at, "escalated_from": alert.escalated_from,
     }
 
 
-def _alert_reason(alert: dict[str, Any]) -> dict[str, Any]:
-    reason = _brief(alert)
-    evidence = alert.get("evidence")
-    reason["evidence"] = dict(evidence) if isinstance(evidence, dict) else {}
-    reason["runbook"] = str(alert.get("runbook", ""))
-    return reason
+def _alert_reason(alert: AlertRecord) -> dict[str, Any]:
+    return _brief(alert) | {"evidence": dict(alert.evidence), "runbook": alert.runbook}
 
 
 def _coverage_reason(coverage: float, th: Thresholds) -> dict[str, Any]:
@@ -197,18 +194,18 @@ def _coverage_reason(coverage: float, th: Thresholds) -> dict[str, Any]:
     }
 
 
-def original_tier(alert: dict[str, Any]) -> str:
+def original_tier(alert: AlertRecord) -> str:
     """The tier an alert fired at (before any escalation): its deadline's tier."""
-    before = str(alert.get("escalated_from") or "").strip().upper()
+    before = (alert.escalated_from or "").strip().upper()
     return before if before in RANK else severity_of(alert)
 
 
-def deadline_met(alert: dict[str, Any], tier: str, time_scale: float) -> bool | None:
+def deadline_met(alert: Episode, tier: str, time_scale: float) -> bool | None:
     """True met, False late, None still open (not resolved, nor acknowledged for CRITICAL)."""
-    if tier == "CRITICAL" and alert.get("acked"):
+    if tier == "CRITICAL" and alert.acked:
         return True
-    first = parse_timestamp(alert.get("first_seen"))
-    resolved = parse_timestamp(alert.get("resolved_at"))
+    first = parse_timestamp(alert.first_seen)
+    resolved = parse_timestamp(alert.resolved_at)
     if resolved is None:
         return None
     if tier == "CRITICAL":
@@ -218,7 +215,7 @@ def deadline_met(alert: dict[str, Any], tier: str, time_scale: float) -> bool | 
     return (resolved - first) * time_scale <= DEADLINES_S[tier]
 
 
-def tier_deadlines(alerts: list[dict[str, Any]], time_scale: float) -> dict[str, dict[str, int]]:
+def tier_deadlines(alerts: Sequence[Episode], time_scale: float) -> dict[str, dict[str, int]]:
     """Per tier: fired, events, resolved_within_deadline, late, open."""
     keys = ("fired", "events", "resolved_within_deadline", "late", "open")
     out = {tier: dict.fromkeys(keys, 0) for tier in DEADLINES_S}
@@ -228,7 +225,7 @@ def tier_deadlines(alerts: list[dict[str, Any]], time_scale: float) -> dict[str,
             continue
         row = out[tier]
         row["fired"] += 1
-        if alert.get("kind") == "event":
+        if alert.is_event:
             row["events"] += 1
             continue
         met = deadline_met(alert, tier, time_scale)
@@ -245,14 +242,14 @@ def band(value: float | None, high: float, critical: float, *, red_at: bool = Fa
     return "yellow" if value >= high else "green"
 
 
-def figures(metrics: dict[str, Any], alerts: list[dict[str, Any]],
+def figures(metrics: dict[str, Any], alerts: Sequence[AlertRecord],
             th: Thresholds) -> list[dict[str, Any]]:
     """The seed 003 figures of the window, each graded against its SPEC §5 band."""
     lock = number_at(metrics, "locks", "rate")
     failed = number_at(metrics, "jobs", "failed_rate")
     p95 = number_at(metrics, "jobs", "latency_ms", "p95")
     growth = max_growth(metrics)
-    stale = float(len({a.get("subject") for a in alerts if a.get("code") == "jobs.stale_claim"}))
+    stale = float(len({a.subject for a in alerts if a.code == "jobs.stale_claim"}))
     rows = [
         ("lock_timeout_rate", "Lock timeout rate", lock, "ratio",
          band(lock, th.lock_timeout_high, th.lock_timeout_critical)),

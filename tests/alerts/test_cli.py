@@ -74,7 +74,7 @@ async def test_silence_records_but_does_not_send(make_cfg, log, capsys):
             fired = eng.fired()
         line = orjson.loads((cfg.log_dir / "alerts.jsonl").read_bytes().splitlines()[0])
         assert srv.requests == [] and line["silenced"] is True
-        assert fired[0]["silenced_before_fire"] is True
+        assert fired[0].silenced_before_fire is True
     assert capsys.readouterr().out.startswith("sil_")
 
 

@@ -230,8 +230,8 @@ async def test_fired_lists_window_history(make_cfg, log):
         await eng.tick(clock.time())
         await eng.observe("jobs", [], clock.time())
         fired = eng.fired()
-    assert len(fired) == 1 and fired[0]["escalated_from"] == "HIGH"
-    assert fired[0]["resolved_at"] is not None and fired[0]["notified_at"] is not None
+    assert len(fired) == 1 and fired[0].escalated_from == "HIGH"
+    assert fired[0].resolved_at is not None and fired[0].notified_at is not None
 
 
 async def test_verdict_goes_to_every_channel(make_cfg, log):
@@ -304,7 +304,7 @@ async def test_new_window_carries_open_alerts(make_cfg, log):
         await eng.observe("jobs", [stale("a")], clock.time())
         eng.set_window("w2")
         fired = eng.fired()
-    assert [(f["subject"], f["window_id"]) for f in fired] == [("a", "w2")]
+    assert [(f.subject, f.window_id) for f in fired] == [("a", "w2")]
 
 
 async def test_a_blip_after_a_resolved_alert_is_no_new_episode(make_cfg, log):

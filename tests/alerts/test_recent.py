@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 
 from daemon.alerts.recent import recent
+from daemon.records import Episode, episodes
 
 
 def rec(code: str, sev: str = "HIGH", kind: str = "condition", status: str = "resolved",
+        at: str = "2026-01-13T10:00:00Z", **extra: object) -> Episode:
+    ep = Episode.parse(raw(code, sev, kind, status, at, **extra))
+    assert ep is not None
+    return ep
+
+
+def raw(code: str, sev: str = "HIGH", kind: str = "condition", status: str = "resolved",
         at: str = "2026-01-13T10:00:00Z", **extra: object) -> dict:
     return {"fingerprint": f"fp-{code}-{at}", "code": code, "severity": sev, "kind": kind,
             "status": status, "subject": "s", "message": "m", "first_seen": at,
@@ -22,8 +30,8 @@ def rec(code: str, sev: str = "HIGH", kind: str = "condition", status: str = "re
     # resolved conditions and events, newest first
     ([rec("old", at="2026-01-13T09:00:00Z"), rec("new", kind="event",
                                                  at="2026-01-13T11:00:00Z")], ["new", "old"]),
-    # garbage entries are skipped
-    ([None, "x", rec("ok")], ["ok"]),
+    # garbage entries of a stored history are skipped where it is read
+    (episodes([None, "x", raw("ok")]), ["ok"]),
 ])
 def test_recent_table(fired, codes):
     """Which records are recent, in which order."""

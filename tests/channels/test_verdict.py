@@ -20,6 +20,7 @@ from daemon.channels import render
 from daemon.channels.base import Message
 from daemon.channels.verdict import MalformedVerdictError, VerdictMessage
 from daemon.clock import SystemClock
+from daemon.records import episodes
 from daemon.window.lifecycle import notification
 from daemon.window.verdict import decide
 from tests.alerts.support import running
@@ -41,7 +42,8 @@ FIRED = [{"code": "ledger.drift", "severity": "CRITICAL", "subject": "agent-07",
 def red_verdict(tmp_path) -> VerdictMessage:
     """The message `_end_window` sends for a window in which a CRITICAL and a HIGH fired."""
     window = types.SimpleNamespace(id="w-20260104T000000Z-ab12", finished_at=1767484800.0)
-    return notification(window, decide(FIRED, 1.0, {}), tmp_path / "reports" / window.id)
+    return notification(window, decide(episodes(FIRED), 1.0, {}),
+                        tmp_path / "reports" / window.id)
 
 
 async def deliver(cfg, verdict: VerdictMessage, log) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from daemon.clock import FakeClock, iso
+from daemon.records import episodes
 from daemon.window.lifecycle import WindowRunner
 
 START = 1_800_000_000.0
@@ -41,7 +42,8 @@ def xss_alert() -> dict:
     }
 
 
-def run_window(runtime: Path, fired: list[dict], end: bool = True) -> WindowRunner:
+def run_window(runtime: Path, alerts: list[dict], end: bool = True) -> WindowRunner:
+    fired = episodes(alerts)
     clock = FakeClock(start=START, scale=864.0)
     runner = WindowRunner(runtime, clock, 7200.0, 864.0, 1800.0)
     runner.start()

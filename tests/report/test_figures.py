@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.clock import FakeClock, iso
+from daemon.records import Episode
 from daemon.report.figures import ALERT_BAND, BAND_RANK, SOURCES, grade, grade_one, value_band
 from daemon.window.lifecycle import WindowRunner
 from daemon.window.verdict import Thresholds, figures, severity_of
@@ -19,10 +21,10 @@ TH = Thresholds()
 START = 1_800_000_000.0
 
 
-def alert(code: str, severity: str, expected: bool = False, **evidence: float) -> dict:
-    return {"code": code, "severity": severity, "subject": code.split(".")[0],
-            "fingerprint": f"{code}|x", "first_seen": iso(START), "evidence": evidence,
-            "silenced_before_fire": expected}
+def alert(code: str, severity: str, expected: bool = False, **evidence: float) -> Episode:
+    return Episode(code=code, severity=severity, subject=code.split(".")[0], status="firing",
+                   kind="condition", message="", fingerprint=f"{code}|x",
+                   first_seen=iso(START), evidence=evidence, silenced_before_fire=expected)
 
 
 def fig(key: str, value: float | None) -> dict:
@@ -144,9 +146,8 @@ def test_graded_figure_invariants(key, last, series, fired):
 def test_an_event_is_never_counted_as_still_open():
     """Issues found: an event (no resolution) is a fact, not an alert still open."""
     from daemon.report.document import issue_groups, issues
-    event = {**alert("jobs.duplicate_processing", "CRITICAL"), "kind": "event",
-             "resolved_at": None}
-    cond = {**alert("state.corrupt", "CRITICAL"), "kind": "condition", "resolved_at": None}
+    event = replace(alert("jobs.duplicate_processing", "CRITICAL"), kind="event")
+    cond = alert("state.corrupt", "CRITICAL")
     groups = {g["code"]: g for g in issue_groups(issues([event, cond], 1.0))}
     assert groups["jobs.duplicate_processing"]["open"] == 0
     assert groups["state.corrupt"]["open"] == 1

@@ -134,10 +134,11 @@ def test_the_daemon_does_not_load_the_chart_code():
 
 def test_many_alerts_of_one_code_read_as_one_issue(tmp_path):
     """Hundreds of alerts of one code become one issue line with a count and examples."""
+    from daemon.records import episodes
     from daemon.report.document import issue_groups, issues
 
-    rows = issues([{"code": "jobs.stale_claim", "severity": "HIGH", "subject": f"j{i}",
-                    "message": "stale", "resolved_at": None} for i in range(300)], 1.0)
+    rows = issues(episodes({"code": "jobs.stale_claim", "severity": "HIGH", "subject": f"j{i}",
+                            "message": "stale", "resolved_at": None} for i in range(300)), 1.0)
     groups = issue_groups(rows)
     assert len(groups) == 1 and groups[0]["count"] == 300 and len(groups[0]["subjects"]) == 3
 

@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 
 from daemon.clock import FakeClock, iso
+from daemon.records import Episode
 
 START = 1_800_000_000.0
 
 
-def make_alert(code: str = "jobs.stale_claim", severity: str = "HIGH", **over: Any) -> dict:
-    """One alert record as AlertEngine.fired() returns it."""
+def make_alert(code: str = "jobs.stale_claim", severity: str = "HIGH", **over: Any) -> Episode:
+    """One episode as AlertEngine.fired() returns it."""
     alert = {
         "fingerprint": f"{code}|{over.get('subject', 's')}", "status": "firing", "code": code,
         "severity": severity, "kind": "condition", "subject": "s", "message": f"{code} fired",
@@ -21,7 +22,9 @@ def make_alert(code: str = "jobs.stale_claim", severity: str = "HIGH", **over: A
         "silenced": False, "silenced_before_fire": False, "acked": False,
     }
     alert.update(over)
-    return alert
+    episode = Episode.parse(alert)
+    assert episode is not None
+    return episode
 
 
 def make_status(i: int = 0, **jobs: Any) -> dict[str, Any]:
@@ -59,7 +62,7 @@ def status():
     return make_status
 
 
-def drive(runner: Any, clock: FakeClock, fired: list[dict] | None = None,
+def drive(runner: Any, clock: FakeClock, fired: list[Episode] | None = None,
           until: float | None = None) -> Any:
     """Tick `runner` once per nominal minute (a health run each) until the end or `until`."""
     step = 60 / clock.scale

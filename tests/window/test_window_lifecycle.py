@@ -96,7 +96,7 @@ def test_spot_report_uses_open_alerts_when_none_given(tmp_path, clock, alert):
     runner = runner_for(tmp_path, clock)
     runner.start()
     clock.advance(0.5 * H / 864)
-    paths = runner.on_tick(clock.time(), {"alerts": {"open": [alert(severity="HIGH")]}})
+    paths = runner.on_tick(clock.time(), {"alerts": {"open": [alert(severity="HIGH").to_dict()]}})
     doc = orjson.loads(paths["json"].read_bytes())
     assert doc["kind"] == "spot" and doc["verdict"]["color"] == "YELLOW"
 

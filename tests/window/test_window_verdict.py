@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.clock import iso
+from daemon.records import episodes
 from daemon.window.verdict import Thresholds, band, deadline_met, decide, figures, tier_deadlines
 
 T0 = 1_800_000_000.0
@@ -78,8 +79,9 @@ def test_reasons_are_worst_first(alert):
 
 @pytest.mark.parametrize("bad", [None, "x", 12, {"severity": None}, {}])
 def test_bad_alert_records_never_crash(bad):
-    """Garbage in the fired list is skipped or counted as HIGH, never an exception."""
-    verdict = decide([bad], 1.0, {})
+    """Garbage in a stored history is skipped or counted as HIGH where it is read (the typed
+    edge), never an exception."""
+    verdict = decide(episodes([bad]), 1.0, {})
     assert verdict.color in ("GREEN", "YELLOW")
 
 
