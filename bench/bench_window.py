@@ -27,6 +27,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from daemon.clock import FakeClock, iso
+from daemon.records import Episode, episodes
 from daemon.report import document, write_reports
 from daemon.window.series import Series
 from daemon.window.store import WindowStore
@@ -96,14 +97,14 @@ def bench_heartbeat(n: int) -> dict:
     return {"n": n, "us_per_call": ours / n * 1e6, "base_us_per_call": base / n * 1e6}
 
 
-def alerts(n: int) -> list[dict]:
+def alerts(n: int) -> list[Episode]:
     sev = ("MEDIUM", "HIGH", "CRITICAL", "INFO")
-    return [{"fingerprint": f"c|{i}", "status": "resolved", "code": "jobs.stale_claim",
+    return episodes({"fingerprint": f"c|{i}", "status": "resolved", "code": "jobs.stale_claim",
              "severity": sev[i % 4], "kind": "condition", "subject": f"job-{i}",
              "message": "m", "runbook": "r", "first_seen": iso(T0 + i),
              "last_seen": iso(T0 + i), "resolved_at": iso(T0 + i + 2), "escalated_from": None,
              "evidence": {"job_id": f"job-{i}"}, "silenced": False,
-             "silenced_before_fire": i % 10 == 0, "acked": False} for i in range(n)]
+             "silenced_before_fire": i % 10 == 0, "acked": False} for i in range(n))
 
 
 def bench_report(points: int, n_alerts: int) -> dict:

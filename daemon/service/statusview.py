@@ -22,6 +22,7 @@ from rich.text import Text
 
 from daemon.clock import SystemClock, parse_timestamp
 from daemon.numbers import number
+from daemon.records import episodes
 
 STALE_AFTER_S = 180.0
 MAX_ALERT_ROWS = 20
@@ -106,13 +107,13 @@ def why_text(status: Mapping[str, Any], most: int = 3) -> str:
     if tier is None:
         return ""
     alerts = _map(status.get("alerts"))
-    rows = [_map(a) for key in ("open", "recent") for a in _list(alerts.get(key))]
-    hits = [a for a in rows if a.get("severity") == tier and not a.get("silenced_before_fire")
-            and not is_environmental(dict(a))]
+    rows = episodes(a for key in ("open", "recent") for a in _list(alerts.get(key)))
+    hits = [a for a in rows if a.severity == tier and not a.silenced_before_fire
+            and not is_environmental(a)]
     if not hits:
         return f"{verdict} because: see `burnin report` (coverage, host load or earlier alerts)"
-    names = [f"{tier} {a.get('code', '?')} {a.get('subject', '')}".rstrip()
-             + (" (event)" if a.get("kind") == "event" else "") for a in hits[:most]]
+    names = [f"{tier} {a.code} {a.subject}".rstrip() + (" (event)" if a.is_event else "")
+             for a in hits[:most]]
     more = f" and {len(hits) - most} more" if len(hits) > most else ""
     return f"{verdict} because: " + "; ".join(names) + more
 
