@@ -161,6 +161,15 @@ class KeyTable:
         """Whether any of these hashes is already in the table (the table is unchanged)."""
         return self._any_known(np.asarray(hashes, dtype=np.uint64))
 
+    def meets(self, ranked: np.ndarray) -> bool:
+        """`seen_any` for sorted unique hashes (a merged half's level): each level and the
+        query are merged by one stable sort (two sorted runs) and checked for a repeat."""
+        for level in self.levels:
+            both = np.sort(np.concatenate((level, ranked)), kind="stable")
+            if bool((both[1:] == both[:-1]).any()):
+                return True
+        return False
+
     def push_unique(self, ranked: np.ndarray) -> None:
         """Add sorted hashes that are unique and not in the table (a merged table's level);
         kept as a level of its own, the filter rebuilt when next needed."""

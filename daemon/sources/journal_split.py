@@ -147,7 +147,7 @@ def _merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
     import numpy as np
 
     levels = [np.frombuffer(raw, dtype=np.uint64) for raw in half["keys"]]  # sorted, disjoint
-    if levels and book.keys.seen_any(np.concatenate(levels)):
+    if any(map(book.keys.meets, levels)):
         return False  # a key of the half was seen before it: re-read for its line
     balances = dict(book.balances)
     try:

@@ -105,8 +105,11 @@ def _scaled(joined: bytes, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     if len(ends) != n or int(np.diff(ends, prepend=-1).max()) > MAX_CHARS + 1:
         return None
     dots = np.flatnonzero(text == 46)
-    at = np.searchsorted(ends, dots)
-    frac = np.zeros(n, np.int64)
-    frac[at] = ends[at] - dots - 1
+    if len(dots) == n:  # each number has its fraction: its dot is the one before its end
+        frac = ends - dots - 1
+    else:
+        at = np.searchsorted(ends, dots)
+        frac = np.zeros(n, np.int64)
+        frac[at] = ends[at] - dots - 1
     ints = np.fromstring(joined.replace(b".", b""), dtype=np.int64, sep=",")
     return (ints, frac) if len(ints) == n else None
