@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from daemon.sources.journal_keys import KeyTable, key_hash
+from daemon.sources.journal_keys import KeyTable, hash_lines, key_hash
 
 
 def test_duplicates_within_a_batch_are_reported_after_the_first() -> None:
@@ -53,3 +54,23 @@ def test_damaged_bytes_are_refused(data: bytes) -> None:
     """A truncated or unsorted table raises ValueError."""
     with pytest.raises(ValueError, match="key table"):
         KeyTable.from_bytes(data)
+
+
+@pytest.mark.parametrize("keys", [
+    [b'"k1"'], [b'"k1"', b'"k2"', b'"k3"'], [b'"idem-000001-ab"'] * 3,
+    [b'"a"', b'"bbbbbbbbbbbbb"', b"7", b'{"x": [1, 2]}', b'"' + b"z" * 300 + b'"'],
+    [b'"' + b"y" * 300 + b'"', b'"' + b"w" * 300 + b'"']])
+def test_hashes_of_newline_joined_keys_are_key_hash(keys: list[bytes]) -> None:
+    """hash_lines (keys joined by '\\n', of one length or of many) is key_hash of each."""
+    assert hash_lines(b"\n".join(keys), len(keys)).tolist() == [key_hash(k) for k in keys]
+
+
+def test_a_sorted_level_meets_the_table_only_when_they_share_a_hash() -> None:
+    """meets: a merged half's sorted level against every level of the table."""
+    table = KeyTable()
+    table.add_many([10, 30, 50])
+    table.add_many([70])
+    assert not table.meets(np.array([1, 20, 40, 60, 80], dtype=np.uint64))
+    assert table.meets(np.array([1, 70], dtype=np.uint64))
+    assert table.meets(np.array([30], dtype=np.uint64))
+    assert not KeyTable().meets(np.array([30], dtype=np.uint64))
