@@ -29,13 +29,13 @@ import msgspec
 import numpy as np
 from msgspec import Raw
 
+from daemon.jsondepth import MAX_DEPTH
 from daemon.sources.journal_book import (
     COUNTERS,
     EXACT,
     Book,
     _crowded,
     _numbers,
-    _too_long,
 )
 from daemon.sources.journal_history import History
 from daemon.sources.journal_keys import hash_lines
@@ -45,6 +45,9 @@ from daemon.sources.journal_sums import Sums
 CHUNK = 1 << 20
 PROGRESS_EVERY = 16 << 20
 _GET_A, _GET_D, _GET_K, _GET_T = (attrgetter(r) for r in "adkt")
+# A line msgspec takes is valid JSON: nesting deeper than MAX_DEPTH takes an opening and a
+# closing bracket per level, so a shorter line cannot (its brackets are not even counted).
+SHALLOW = 2 * (MAX_DEPTH + 1)
 _NON_EMPTY = Annotated[str, msgspec.Meta(min_length=1)]
 _ABSENT = {True: Raw(b"null"), False: msgspec.UNSET}  # an event without a type
 
@@ -173,8 +176,9 @@ class _Run:
         text = np.frombuffer(data, np.uint8, count=end)
         nls = np.flatnonzero(text == 10)
         body = memoryview(data)[:end]
-        if (not _one_per_line(data, end, text, nls) or _crowded(data, text, len(nls) + 1)
-                or _too_long(nls, end, self.how.max_line)):
+        longest = int((np.diff(nls, prepend=-1, append=end) - 1).max())
+        if longest > self.how.max_line or not _one_per_line(data, end, text, nls) or (
+                longest >= SHALLOW and _crowded(data, text, len(nls) + 1)):
             return False
         decoded = self.decoders.decode(body)
         if decoded is None or len(decoded[0]) != len(nls) + 1:
