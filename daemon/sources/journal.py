@@ -42,7 +42,7 @@ from daemon.sources.journal_obs import (
 )
 from daemon.sources.journal_parse import Fields, Parser
 from daemon.sources.journal_scan import Position, find_first, scan
-from daemon.sources.journal_small import SMALL_READ
+from daemon.sources.journal_small import SMALL_READ, load_numpy
 from daemon.sources.ledger_snapshot import Snapshot, SnapshotError, by_text, parse_snapshot
 from daemon.sources.registry import source
 from daemon.sources.regular import read_regular
@@ -154,7 +154,7 @@ class JournalSource:
         total = os.fstat(fh.fileno()).st_size
         progress = self._progress(total) if full and self.env.progress else None
         if total - self.pos.offset >= SMALL_READ:
-            import numpy  # noqa: F401 - a large read takes the batched (numpy) paths
+            load_numpy()  # a large read takes the batched (numpy) paths
         if full and self.env.oneshot and not self.pos.offset and split.usable(self.book, total):
             split.replay(fh, self.pos, self.book, self._new_book(), total, progress)
         tail = scan(fh, self.pos, self.book, progress=progress)
