@@ -11,12 +11,12 @@ of the worst alert that fired for it (CRITICAL red, HIGH or MEDIUM yellow). Pure
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from daemon.numbers import number_at
 from daemon.records import Episode
-from daemon.window.verdict import RANK, Thresholds, band, severity_of
+from daemon.window.verdict import RANK, Figure, Thresholds, band, severity_of
 
 
 @dataclass(frozen=True)
@@ -40,25 +40,25 @@ BAND_RANK = {"unknown": 0, "green": 1, "yellow": 2, "red": 3}
 SEVERITY_RANK = RANK
 
 
-def grade(figures: list[dict[str, Any]], points: list[dict[str, Any]],
+def grade(figures: Sequence[Figure], points: list[dict[str, Any]],
           alerts: Sequence[Episode], th: Thresholds | None = None) -> list[dict[str, Any]]:
     """Each figure with `last`, `worst`, `alert` (the worst that fired for it) and its band."""
     return [grade_one(f, points, alerts, th or Thresholds()) for f in figures]
 
 
-def grade_one(fig: dict[str, Any], points: list[dict[str, Any]], alerts: Sequence[Episode],
+def grade_one(fig: Figure, points: list[dict[str, Any]], alerts: Sequence[Episode],
               th: Thresholds) -> dict[str, Any]:
-    src = SOURCES.get(str(fig.get("key")), Source(None, (), None))
+    src = SOURCES.get(fig.key, Source(None, (), None))
     mine = [a for a in alerts if a.code in src.codes]
-    last = fig.get("value")
+    last = fig.value
     seen = [last, *(p.get(src.series) for p in points if src.series)]
     seen += [number_at(a.evidence, src.evidence) for a in mine if src.evidence]
     worst = worst_of(seen)
     alert = worst_alert(mine)
-    bands = [str(fig.get("band", "unknown")), value_band(str(fig.get("key")), worst, th)]
+    bands = [fig.band, value_band(fig.key, worst, th)]
     if alert is not None:
         bands.append(ALERT_BAND[alert["severity"]])
-    return {**fig, "last": last, "worst": worst, "alert": alert,
+    return {**asdict(fig), "last": last, "worst": worst, "alert": alert,
             "band": max(bands, key=lambda b: BAND_RANK.get(b, 0))}
 
 

@@ -224,5 +224,6 @@ def notification(window: Window, verdict: Verdict, report_dir: Path) -> VerdictM
         color=verdict.color, label=verdict.label, exit_code=verdict.exit_code,
         window_id=window.id, system="", host="", coverage=verdict.coverage,
         finished_at=iso(window.finished_at) or "",
-        reasons=tuple(Reason.from_verdict(r) for r in verdict.reasons),
+        reasons=tuple(Reason(r.severity, r.code, r.subject, r.message, dict(r.evidence))
+                      for r in verdict.reasons),
         report=str(report_dir / "final.md"))

@@ -61,28 +61,83 @@ class Thresholds(ThresholdsCfg):
         return cls.model_validate({**dict(cfg), "coverage_min": coverage_min})
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """An alert as the verdict lists it: excluded (silenced before firing) or environmental."""
+
+    severity: str
+    code: str
+    subject: str
+    message: str
+    first_seen: str | None = None
+    resolved_at: str | None = None
+    escalated_from: str | None = None
+
+    @classmethod
+    def of(cls, alert: AlertRecord) -> Listed:
+        return cls(severity=severity_of(alert), code=alert.code, subject=alert.subject,
+                   message=alert.message, first_seen=alert.first_seen,
+                   resolved_at=alert.resolved_at, escalated_from=alert.escalated_from)
+
+
+@dataclass(frozen=True, slots=True)
+class Cause(Listed):
+    """One reason of the verdict (a CRITICAL or HIGH alert, short coverage, a saturated host),
+    with its evidence."""
+
+    evidence: dict[str, Any] = field(default_factory=dict)
+    runbook: str = ""
+
+    @classmethod
+    def of(cls, alert: AlertRecord) -> Cause:
+        return cls(**asdict(Listed.of(alert)), evidence=dict(alert.evidence),
+                   runbook=alert.runbook)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The host's saturated share of the window and the environmental alerts that fired
+    (`host.*`, `daemon.*`): they qualify the verdict; `yellow` is the one part that counts."""
+
+    host: str = ""
+    saturated_share: float | None = None
+    sustained_share: float | None = None
+    saturated_by: dict[str, float] = field(default_factory=dict)
+    saturated_above_percent: float = 95.0
+    yellow_share: float = 0.10
+    yellow: bool = False
+    alerts: list[Listed] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One seed 003 figure of the window, graded against its SPEC §5 band."""
+
+    key: str
+    label: str
+    value: float | None
+    unit: str  # ratio, ms, MB/min, count
+    band: str  # green, yellow, red, unknown
+
+
 @dataclass
 class Verdict:
     color: str
     label: str
-    reasons: list[dict[str, Any]] = field(default_factory=list)
-    excluded: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[Cause] = field(default_factory=list)
+    excluded: list[Listed] = field(default_factory=list)
     tiers: dict[str, dict[str, int]] = field(default_factory=dict)
-    figures: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
     coverage: float = 1.0
-    environment: dict[str, Any] = field(default_factory=dict)
+    environment: Environment = field(default_factory=Environment)
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.color]
 
     def to_dict(self) -> dict[str, Any]:
+        """The `verdict` object of the report's JSON."""
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> Verdict:
-        keys = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in doc.items() if k in keys})
 
 
 def decide(fired: Sequence[Episode], coverage: float, metrics: dict[str, Any] | None,
@@ -97,16 +152,16 @@ def decide(fired: Sequence[Episode], coverage: float, metrics: dict[str, Any] | 
     alerts = list(fired)
     counted = [a for a in alerts if not a.silenced_before_fire]
     judged = [a for a in counted if not is_environmental(a)]
-    reasons = [_alert_reason(a) for a in judged if severity_of(a) in ("CRITICAL", "HIGH")]
+    reasons = [Cause.of(a) for a in judged if severity_of(a) in ("CRITICAL", "HIGH")]
     if coverage < th.coverage_min:
         reasons.append(_coverage_reason(coverage, th))
     env = environment(counted, host_load, th)
-    if env["yellow"]:
+    if env.yellow:
         reasons.append(_saturation_reason(env, th))
-    reasons.sort(key=lambda r: -RANK[r["severity"]])
+    reasons.sort(key=lambda r: -RANK[r.severity])
     return Verdict(
         color=color_of(reasons), label=LABELS[color_of(reasons)], reasons=reasons,
-        excluded=[_brief(a) for a in alerts if a.silenced_before_fire],
+        excluded=[Listed.of(a) for a in alerts if a.silenced_before_fire],
         tiers=tier_deadlines(counted, time_scale),
         figures=figures(metrics or {}, alerts, th), coverage=round(coverage, 6),
         environment=env,
@@ -119,7 +174,7 @@ def is_environmental(alert: AlertRecord) -> bool:
 
 
 def environment(alerts: Sequence[Episode], host_load: dict[str, Any] | None,
-                th: Thresholds) -> dict[str, Any]:
+                th: Thresholds) -> Environment:
     """The host's saturated share of the window and the environmental alerts that fired.
 
     `saturated_share`: any look above the HIGH level; `sustained_share`: only spells that
@@ -127,17 +182,16 @@ def environment(alerts: Sequence[Episode], host_load: dict[str, Any] | None,
     load = host_load if isinstance(host_load, dict) else {}
     share, sustained = _share(load.get("saturated_share")), _share(load.get("sustained_share"))
     by = load.get("saturated_by") if isinstance(load.get("saturated_by"), dict) else {}
-    return {
-        "host": str(load.get("host", "")), "saturated_share": share,
-        "sustained_share": sustained,
-        "saturated_by": {str(k): v for k, v in by.items() if isinstance(v, int | float) and v},
-        "saturated_above_percent": th.host_critical_percent,
-        "yellow_share": th.environment_yellow_share,
-        "yellow": sustained is not None and sustained > 0
+    return Environment(
+        host=str(load.get("host", "")), saturated_share=share, sustained_share=sustained,
+        saturated_by={str(k): v for k, v in by.items() if isinstance(v, int | float) and v},
+        saturated_above_percent=th.host_critical_percent,
+        yellow_share=th.environment_yellow_share,
+        yellow=sustained is not None and sustained > 0
         and sustained >= th.environment_yellow_share,
-        "alerts": [_brief(a) for a in alerts if is_environmental(a)
-                   and severity_of(a) in ("CRITICAL", "HIGH", "MEDIUM")],
-    }
+        alerts=[Listed.of(a) for a in alerts if is_environmental(a)
+                and severity_of(a) in ("CRITICAL", "HIGH", "MEDIUM")],
+    )
 
 
 def _share(value: object) -> float | None:
@@ -145,25 +199,23 @@ def _share(value: object) -> float | None:
     return float(value) if ok else None  # type: ignore[arg-type]
 
 
-def _saturation_reason(env: dict[str, Any], th: Thresholds) -> dict[str, Any]:
-    by = ", ".join(f"{k} {v:.1%}" for k, v in sorted(env["saturated_by"].items()))
-    return {
-        "severity": "HIGH", "code": "window.host_saturated", "subject": env["host"] or "host",
-        "message": f"the host {env['host'] or ''} was saturated (above "
-                   f"{th.host_critical_percent:g} %: {by or 'n/a'}) for "
-                   f"{env['sustained_share']:.1%} of the window in spells of 30 s real or more "
-                   f"({env['saturated_share'] or 0:.1%} counting every look; YELLOW from "
-                   f"{th.environment_yellow_share:.0%}); its figures may be unreliable",
-        "evidence": {k: env[k] for k in ("host", "saturated_share", "sustained_share",
-                                         "saturated_by", "yellow_share")},
-        "first_seen": None, "resolved_at": None, "escalated_from": None, "runbook": "",
-    }
+def _saturation_reason(env: Environment, th: Thresholds) -> Cause:
+    by = ", ".join(f"{k} {v:.1%}" for k, v in sorted(env.saturated_by.items()))
+    return Cause(
+        severity="HIGH", code="window.host_saturated", subject=env.host or "host",
+        message=f"the host {env.host or ''} was saturated (above "
+                f"{th.host_critical_percent:g} %: {by or 'n/a'}) for "
+                f"{env.sustained_share or 0:.1%} of the window in spells of 30 s real or "
+                f"more ({env.saturated_share or 0:.1%} counting every look; YELLOW from "
+                f"{th.environment_yellow_share:.0%}); its figures may be unreliable",
+        evidence={"host": env.host, "saturated_share": env.saturated_share,
+                  "sustained_share": env.sustained_share,
+                  "saturated_by": dict(env.saturated_by), "yellow_share": env.yellow_share})
 
 
-def color_of(reasons: list[dict[str, Any]]) -> str:
+def color_of(reasons: Sequence[Listed]) -> str:
     """The window's colour from its reasons: the one rule of `daemon.model.color_of`."""
-    return model.color_of(max((Severity[r["severity"]] for r in reasons),
-                              default=Severity.INFO))
+    return model.color_of(max((Severity[r.severity] for r in reasons), default=Severity.INFO))
 
 
 def severity_of(alert: AlertRecord) -> str:
@@ -172,26 +224,12 @@ def severity_of(alert: AlertRecord) -> str:
     return text if text in RANK else "HIGH"
 
 
-def _brief(alert: AlertRecord) -> dict[str, Any]:
-    return {
-        "severity": severity_of(alert), "code": alert.code, "subject": alert.subject,
-        "message": alert.message, "first_seen": alert.first_seen,
-        "resolved_at": alert.resolved_at, "escalated_from": alert.escalated_from,
-    }
-
-
-def _alert_reason(alert: AlertRecord) -> dict[str, Any]:
-    return _brief(alert) | {"evidence": dict(alert.evidence), "runbook": alert.runbook}
-
-
-def _coverage_reason(coverage: float, th: Thresholds) -> dict[str, Any]:
-    return {
-        "severity": "HIGH", "code": "window.coverage", "subject": "window",
-        "message": f"the daemon covered {coverage:.2%} of the window "
-                   f"(less than {th.coverage_min:.1%}); see the downtime list",
-        "evidence": {"coverage": round(coverage, 6), "required": th.coverage_min},
-        "first_seen": None, "resolved_at": None, "escalated_from": None, "runbook": "",
-    }
+def _coverage_reason(coverage: float, th: Thresholds) -> Cause:
+    return Cause(
+        severity="HIGH", code="window.coverage", subject="window",
+        message=f"the daemon covered {coverage:.2%} of the window "
+                f"(less than {th.coverage_min:.1%}); see the downtime list",
+        evidence={"coverage": round(coverage, 6), "required": th.coverage_min})
 
 
 def original_tier(alert: AlertRecord) -> str:
@@ -243,7 +281,7 @@ def band(value: float | None, high: float, critical: float, *, red_at: bool = Fa
 
 
 def figures(metrics: dict[str, Any], alerts: Sequence[AlertRecord],
-            th: Thresholds) -> list[dict[str, Any]]:
+            th: Thresholds) -> list[Figure]:
     """The seed 003 figures of the window, each graded against its SPEC §5 band."""
     lock = number_at(metrics, "locks", "rate")
     failed = number_at(metrics, "jobs", "failed_rate")
@@ -262,8 +300,7 @@ def figures(metrics: dict[str, Any], alerts: Sequence[AlertRecord],
         ("stale_claims", "Stale claims", stale, "count",
          band(stale, 1, th.stale_claims_excessive, red_at=True)),
     ]
-    return [{"key": k, "label": lbl, "value": v, "unit": u, "band": b}
-            for k, lbl, v, u, b in rows]
+    return [Figure(*row) for row in rows]
 
 
 def max_growth(metrics: dict[str, Any]) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.model import Severity, color_of, finding, verdict_of
+from daemon.window.verdict import Listed
 from daemon.window.verdict import color_of as window_color_of
 
 CODES = {Severity.CRITICAL: "journal.corrupt_line", Severity.HIGH: "jobs.stale_claim",
@@ -31,6 +32,6 @@ def test_check_and_window_agree(tiers):
     """`burnin check` (findings) and the window (reasons) give the same colour for the same
     tiers: one rule, two callers."""
     found = [finding(CODES[t], f"s{i}", "m", severity=t) for i, t in enumerate(tiers)]
-    reasons = [{"severity": t.name} for t in tiers]
+    reasons = [Listed(severity=t.name, code="c", subject="s", message="m") for t in tiers]
     top = max(tiers, default=Severity.INFO)
     assert verdict_of(found) == window_color_of(reasons) == color_of(top)

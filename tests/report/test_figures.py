@@ -15,7 +15,7 @@ from daemon.clock import FakeClock, iso
 from daemon.records import Episode
 from daemon.report.figures import ALERT_BAND, BAND_RANK, SOURCES, grade, grade_one, value_band
 from daemon.window.lifecycle import WindowRunner
-from daemon.window.verdict import Thresholds, figures, severity_of
+from daemon.window.verdict import Figure, Thresholds, figures, severity_of
 
 TH = Thresholds()
 START = 1_800_000_000.0
@@ -27,12 +27,12 @@ def alert(code: str, severity: str, expected: bool = False, **evidence: float) -
                    first_seen=iso(START), evidence=evidence, silenced_before_fire=expected)
 
 
-def fig(key: str, value: float | None) -> dict:
+def fig(key: str, value: float | None) -> Figure:
     """The verdict's figure for `key` graded on its last value only (as verdict.py does)."""
     metrics = {"locks": {"rate": value}, "jobs": {"failed_rate": value,
                                                   "latency_ms": {"p95": value}},
                "processes": {"w": {"rss_slope_mb_min": value}}}
-    return next(f for f in figures(metrics, [], TH) if f["key"] == key)
+    return next(f for f in figures(metrics, [], TH) if f.key == key)
 
 
 @pytest.mark.parametrize(("key", "last", "series", "fired", "band", "worst"), [
@@ -63,9 +63,8 @@ def test_band_and_worst_table(key, last, series, fired, band, worst):
     """Each figure's worst value and band from its last value, series and alerts."""
     src = SOURCES[key]
     points = [{src.series: v} for v in series] if src.series else []
-    base = fig(key, last) if key != "stale_claims" else {
-        "key": key, "label": "Stale claims", "value": last, "unit": "count",
-        "band": "unknown"}
+    base = fig(key, last) if key != "stale_claims" else Figure(
+        key, "Stale claims", last, "count", "unknown")
     out = grade_one(base, points, fired, TH)
     assert (out["band"], out["worst"], out["last"]) == (band, worst, last)
 
@@ -75,7 +74,7 @@ def test_band_and_worst_table(key, last, series, fired, band, worst):
 def test_a_band_is_never_better_than_the_alert_that_fired(key, severity):
     """For every figure and tier, with a green last value and series: band >= alert band."""
     for code in SOURCES[key].codes:
-        base = {"key": key, "label": key, "value": 0.0, "unit": "x", "band": "green"}
+        base = Figure(key, key, 0.0, "x", "green")
         out = grade_one(base, [{SOURCES[key].series: 0.0}], [alert(code, severity)], TH)
         assert BAND_RANK[out["band"]] >= BAND_RANK[ALERT_BAND[severity]]
         assert out["alert"]["severity"] == severity and out["alert"]["code"] == code
@@ -85,7 +84,7 @@ def test_grade_keeps_order_and_fields():
     """grade() returns every figure, in order, with the verdict's fields kept."""
     base = figures({}, [], TH)
     out = grade(base, [], [])
-    assert [f["key"] for f in out] == [f["key"] for f in base]
+    assert [f["key"] for f in out] == [f.key for f in base]
     assert all(f["label"] and "last" in f and "worst" in f for f in out)
 
 
@@ -132,7 +131,7 @@ def test_graded_figure_invariants(key, last, series, fired):
     alerts = [alert(src.codes[min(i, len(src.codes) - 1)], sev,
                     **({src.evidence: ev} if src.evidence and ev is not None else {}))
               for i, sev, ev in fired]
-    base = {"key": key, "label": key, "value": last, "unit": "x", "band": "unknown"}
+    base = Figure(key, key, last, "x", "unknown")
     points = [{src.series: v} for v in series] if src.series else []
     out = grade_one(base, points, alerts, TH)
     seen = [v for v in [last, *(series if src.series else [])] if v is not None]

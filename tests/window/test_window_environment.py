@@ -45,8 +45,8 @@ def test_environment_qualifies_the_verdict(alert, codes, share, color):
     raw, sustained = share if isinstance(share, tuple) else (share, share)
     verdict = decide(fired, 1.0, {}, host_load=load(raw, sustained=sustained))
     assert verdict.color == color
-    assert all(not r["code"].startswith(("host.", "daemon.")) for r in verdict.reasons)
-    env_codes = [a["code"] for a in verdict.environment["alerts"]]
+    assert all(not r.code.startswith(("host.", "daemon.")) for r in verdict.reasons)
+    env_codes = [a.code for a in verdict.environment.alerts]
     assert env_codes == [c for c, _ in codes if c.startswith(("host.", "daemon."))]
 
 
@@ -54,9 +54,9 @@ def test_saturation_reason_names_host_resource_and_share(alert):
     """The YELLOW reason names the host, what was saturated, and the share."""
     verdict = decide([], 1.0, {}, host_load=load(0.25, {"cpu": 0.25, "memory": 0.02}))
     (reason,) = verdict.reasons
-    assert reason["code"] == "window.host_saturated" and reason["subject"] == "box"
-    assert "25.0% of the window" in reason["message"] and "cpu 25.0%" in reason["message"]
-    assert verdict.environment["saturated_share"] == 0.25
+    assert reason.code == "window.host_saturated" and reason.subject == "box"
+    assert "25.0% of the window" in reason.message and "cpu 25.0%" in reason.message
+    assert verdict.environment.saturated_share == 0.25
 
 
 @pytest.mark.parametrize(("looks", "observed", "any_s", "cpu_s"), [

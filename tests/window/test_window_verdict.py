@@ -45,7 +45,7 @@ def test_escalated_alert_counts_at_its_new_tier(alert):
 def test_silenced_before_fire_is_listed_apart(alert):
     """An alert silenced before it fired is excluded and listed, not a reason."""
     verdict = decide([alert(severity="CRITICAL", silenced_before_fire=True)], 1.0, {})
-    assert verdict.reasons == [] and verdict.excluded[0]["code"] == "jobs.stale_claim"
+    assert verdict.reasons == [] and verdict.excluded[0].code == "jobs.stale_claim"
 
 
 def test_silenced_after_fire_still_counts(alert):
@@ -60,21 +60,21 @@ def test_reason_carries_evidence(alert):
                             subject="storage/events/credits.jsonl",
                             evidence={"line": 7, "offset": 120})], 1.0, {})
     reason = verdict.reasons[0]
-    assert reason["code"] == "journal.corrupt_line" and reason["evidence"]["line"] == 7
+    assert reason.code == "journal.corrupt_line" and reason.evidence["line"] == 7
 
 
 def test_coverage_reason_has_its_figures():
     """Short coverage is a HIGH reason with the coverage as evidence."""
     verdict = decide([], 0.5, {})
-    assert verdict.reasons[0]["code"] == "window.coverage"
-    assert verdict.reasons[0]["evidence"]["coverage"] == 0.5
+    assert verdict.reasons[0].code == "window.coverage"
+    assert verdict.reasons[0].evidence["coverage"] == 0.5
 
 
 def test_reasons_are_worst_first(alert):
     """CRITICAL reasons come before HIGH ones."""
     verdict = decide([alert(severity="HIGH", subject="a"),
                       alert(severity="CRITICAL", subject="b")], 1.0, {})
-    assert [r["severity"] for r in verdict.reasons] == ["CRITICAL", "HIGH"]
+    assert [r.severity for r in verdict.reasons] == ["CRITICAL", "HIGH"]
 
 
 @pytest.mark.parametrize("bad", [None, "x", 12, {"severity": None}, {}])
@@ -122,7 +122,7 @@ def test_figures_grade_the_window(alert):
                "latency_ms": {"p95": 700}},
                "processes": {"a": {"rss_slope_mb_min": 0.2}, "b": {"rss_slope_mb_min": "x"}}}
     stale = [alert(subject=f"c{i}") for i in range(5)]
-    got = {f["key"]: f["band"] for f in figures(metrics, stale, Thresholds())}
+    got = {f.key: f.band for f in figures(metrics, stale, Thresholds())}
     assert got == {"lock_timeout_rate": "red", "failed_notification_rate": "green",
                    "job_latency_p95_ms": "yellow", "memory_growth_mb_min": "yellow",
                    "stale_claims": "red"}
@@ -188,3 +188,21 @@ def test_exit_codes(alert):
     codes = [decide(f, 1.0, {}).exit_code for f in
              ([], [alert(severity="HIGH")], [alert(severity="CRITICAL")])]
     assert codes == [0, 1, 2]
+
+
+def test_verdict_json_keeps_its_fields(alert):
+    """to_dict() (final.json's `verdict`) has the same fields as ever, from the typed parts."""
+    reason_keys = {"severity", "code", "subject", "message", "first_seen", "resolved_at",
+                   "escalated_from", "evidence", "runbook"}
+    doc = decide([alert(severity="CRITICAL"), alert(severity="HIGH", subject="q",
+                                                    silenced_before_fire=True)], 0.5, {},
+                 host_load={"host": "box", "saturated_share": 0.5, "sustained_share": 0.5,
+                            "saturated_by": {"cpu": 0.5}}).to_dict()
+    assert set(doc) == {"color", "label", "reasons", "excluded", "tiers", "figures",
+                        "coverage", "environment"}
+    assert [set(r) for r in doc["reasons"]] == [reason_keys] * 3
+    assert set(doc["excluded"][0]) == reason_keys - {"evidence", "runbook"}
+    assert set(doc["environment"]) == {"host", "saturated_share", "sustained_share",
+                                       "saturated_by", "saturated_above_percent",
+                                       "yellow_share", "yellow", "alerts"}
+    assert set(doc["figures"][0]) == {"key", "label", "value", "unit", "band"}
