@@ -11,7 +11,7 @@ instead of keeping a key table up to date batch by batch.
 It stops before the first batch that is not plain — non-ASCII bytes, a line that is not one
 object, a nesting or length limit, a refused decode (a missing field, an empty correlation
 id), a delta with an exponent, an approval event — and a key seen twice stops it before the
-batch that repeats it. What it covered is returned as a half for `journal_split.merge`; the
+batch that repeats it. What it covered is returned as a half that `journal_split` merges; the
 exact path (`journal_scan.scan`) reads the rest, so the result is the sequential replay's.
 """
 
@@ -128,25 +128,40 @@ class _Decoders:
 
 def replay(fh: IO[bytes], start: int, limit: int, book: Book,
            progress: Callable[[int], None] | None = None) -> dict[str, Any] | None:
-    """The half `journal_split.merge` takes for the clean batches from byte `start` (a line
+    """The half `journal_split` merges for the clean batches from byte `start` (a line
     start) towards `limit`, or None when there is none."""
-    how = plan(book)
-    if how is None:
-        return None
-    run = _Run(how, start)
-    run.read(fh.fileno(), limit, progress)
-    while (repeat := run.first_repeat()) is not None:
-        run = _Run(how, start)  # a key seen twice: the batches before its second sighting
-        run.read(fh.fileno(), repeat, progress)
-    return run.half() if run.events else None
+    return Reader(book).replay(fh, start, limit, progress)
+
+
+class Reader:
+    """The lean pass of one Book's configuration, range after range: what its decoders
+    learned (accounts, event types) carries over."""
+
+    def __init__(self, book: Book) -> None:
+        self.how = plan(book)
+        self.decoders = None if self.how is None else _Decoders(self.how)
+
+    def replay(self, fh: IO[bytes], start: int, limit: int,
+               progress: Callable[[int], None] | None = None) -> dict[str, Any] | None:
+        """The half for the clean batches from `start` towards `limit` (None: not one);
+        its `whole` says whether it reached `limit` (or an unterminated tail before it)."""
+        if self.how is None or self.decoders is None or start >= limit:
+            return None
+        run = _Run(self.how, self.decoders, start)
+        run.read(fh.fileno(), limit, progress)
+        while (repeat := run.first_repeat()) is not None:
+            run = _Run(self.how, self.decoders, start)  # a key seen twice: the batches
+            run.read(fh.fileno(), repeat, progress)  # before its second sighting
+            run.whole = False
+        return run.half() if run.events else None
 
 
 class _Run:
     """One lean pass: the books of the clean batches read so far."""
 
-    def __init__(self, how: Plan, start: int) -> None:
-        self.how, self.start, self.offset = how, start, start
-        self.decoders = _Decoders(how)
+    def __init__(self, how: Plan, decoders: _Decoders, start: int) -> None:
+        self.how, self.decoders, self.start, self.offset = how, decoders, start, start
+        self.whole = False  # read up to the limit, or to an unterminated tail before it
         self.lines = self.events = self.crc = 0
         self.sums, self.balances = Sums(), {}
         self.hashes: list[np.ndarray] = []
@@ -154,12 +169,16 @@ class _Run:
         self.history = History()
 
     def read(self, fd: int, limit: int, progress: Callable[[int], None] | None) -> None:
-        reported = self.offset
+        reported, self.whole = self.offset, True
         while self.offset < limit:
-            data = os.pread(fd, min(CHUNK, limit - self.offset), self.offset)
+            want = min(CHUNK, limit - self.offset)
+            data = os.pread(fd, want, self.offset)
             end = data.rfind(b"\n")
+            if end < 0 and (len(data) < want or want == limit - self.offset):
+                break  # an unterminated tail: for the exact path, which measures it
             if end <= 0 or not self.take(data, end):
-                break  # a line longer than a chunk, the tail, or not a clean batch
+                self.whole = False  # a line longer than a chunk, a blank line, an unclean batch
+                break
             self.crc = zlib.crc32(memoryview(data)[: end + 1], self.crc)
             self.offset += end + 1
             self.ends.append((self.events, self.offset))
@@ -235,7 +254,7 @@ class _Run:
         return {"counts": counts, "balances": self.balances, "keys": self.hashes,
                 "history": list(self.history.batches), "history_start": self.history.start,
                 "offset": self.offset, "lines": self.lines, "crc": self.crc,
-                "length": self.offset - self.start}
+                "length": self.offset - self.start, "whole": self.whole}
 
 
 def _one_per_line(data: bytes, end: int, text: np.ndarray, nls: np.ndarray) -> bool:

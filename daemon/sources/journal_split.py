@@ -1,16 +1,17 @@
 """A full replay of a one-shot check: the lean pass, and on two cores for a large journal.
 
 Only for a one-shot `burnin check` reading a journal from byte 0 (the daemon's passes stay in
-one process). Each range is read by `read`: the lean pass (journal_lean) for its clean
-batches, merged into the Book, then the exact path (`scan`) for whatever it left. A journal of
-`MIN_BYTES` or more is cut at a line boundary near its middle: the parent reads the first half
-into the real Book while a forked child reads the second half into an empty one. When the
-child's half is *clean* — every line an event, no finding of any kind, no approval event, no
-key seen twice within it — and merging loses nothing (no key of the half already seen, exact
-sums), its books are merged: counters added, balances added exactly (in first-appearance
-order), key hashes pushed into the table, the recent history appended, the crc32 combined.
-Otherwise (and whenever the child fails) the parent simply reads the second half itself, so
-the result is always the sequential replay's, finding for finding.
+one process). A range is read by `read`: the lean pass (journal_lean) for its clean batches,
+merged into the Book, then the exact path (`scan`) for whatever it left. A journal of
+`MIN_BYTES` or more is cut at line boundaries into `PIECES` pieces; this process and a forked
+child take them in turn (whichever is free takes the next, so an uneven load on the two
+cores evens out) and run the lean pass on each. When every piece was read whole and no key
+appears in two of them, the pieces' books are added in file order: counters added, balances
+added exactly (in first-appearance order), the key hashes pushed as one sorted level, the
+recent history appended, the crc32s combined. Otherwise (and for the pieces of a child that
+failed) the pieces are taken in order here: a piece's half is merged when nothing before it
+contradicts it, and `read` goes on from where it stopped — so the result is always the
+sequential replay's, finding for finding.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
+from itertools import pairwise
 from typing import IO, Any
 
 from daemon.sources.journal_book import COUNTERS, EXACT, Book
@@ -27,7 +29,7 @@ from daemon.sources.journal_scan import Position, scan
 from daemon.sources.journal_small import SMALL_READ
 
 MIN_BYTES = 32 << 20  # below this, one process is faster than fork + merge
-CLEAN_ZERO = tuple(c for c in COUNTERS if c not in ("lines", "events", "missing_correlation"))
+PIECES = 8  # taken in turn by the two processes
 
 
 def usable(book: Book, size: int) -> bool:
@@ -39,34 +41,19 @@ def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int,
            progress: Callable[[int], None] | None = None) -> None:
     """Apply the complete lines of `fh` after `pos` (at 0) up to `size`, on two cores when
     the journal is large. `fresh` is an empty Book of the same configuration (the child's);
-    `progress` is told about the first half (the bytes read here)."""
+    `progress` is told about the pieces read here."""
     import daemon.sources.journal_lean  # noqa: F401 - numpy and the decoders, before any fork
-    cut = _cut(fh, size) if size >= MIN_BYTES and _can_fork() else None
-    if cut is None:
+    cuts = _cuts(fh, size) if size >= MIN_BYTES and _can_fork() else None
+    if cuts is None:
         read(fh, pos, book, size, progress)
         return
-    try:
-        rfd, wfd = os.pipe()
-    except OSError:
-        return  # no pipe (descriptors exhausted): one process
-    try:
-        pid = os.fork()
-    except OSError:  # no memory or process slot for a child: one process
-        os.close(rfd)
-        os.close(wfd)
-        return
-    if pid == 0:  # the child: never returns
-        os.close(rfd)
-        _child(fh.fileno(), cut, size, fresh, wfd)
-    os.close(wfd)
-    try:
-        read(fh, pos, book, cut, progress)
-        half = _receive(rfd)
-    finally:
-        os.close(rfd)
-        os.waitpid(pid, 0)
-    if half is not None and pos.offset == cut:
-        merge(book, pos, half)
+    halves = _on_two_cores(fh, book, fresh, cuts, progress)
+    if not _merge_all(book, pos, cuts, halves):
+        for i, end in enumerate(cuts[1:]):
+            half = halves.get(i)
+            if half is not None and half["offset"] - half["length"] == pos.offset:
+                _merge(book, pos, half)
+            read(fh, pos, book, end, progress)
 
 
 def read(fh: IO[bytes], pos: Position, book: Book, limit: int,
@@ -85,21 +72,73 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform == "linux"
 
 
-def _cut(fh: IO[bytes], size: int) -> int | None:
-    """The offset just after the first newline at or after the middle."""
-    fh.seek(size // 2)
-    data = fh.read(1 << 20)
-    nl = data.find(b"\n")
-    return None if nl < 0 else size // 2 + nl + 1
+def _cuts(fh: IO[bytes], size: int) -> list[int]:
+    """0, the offsets just after the first newline at or after each PIECES-th of the file,
+    and `size` (increasing)."""
+    cuts = [0]
+    for n in range(1, PIECES):
+        fh.seek(size * n // PIECES)
+        nl = fh.read(1 << 20).find(b"\n")
+        at = size * n // PIECES + nl + 1
+        if nl >= 0 and cuts[-1] < at < size:
+            cuts.append(at)
+    return [*cuts, size]
 
 
-def _child(fd: int, cut: int, size: int, book: Book, wfd: int) -> None:
+def _on_two_cores(fh: IO[bytes], book: Book, fresh: Book, cuts: list[int],
+                  progress: Callable[[int], None] | None) -> dict[int, dict[str, Any]]:
+    """The lean halves of the pieces (by index), read here and by a forked child; {} when no
+    child could start (no pipe, no fork)."""
+    try:
+        tokens, give = os.pipe()
+        os.write(give, bytes(range(len(cuts) - 1)))  # one byte per piece: taken by one reader
+        os.close(give)
+    except OSError:
+        return {}  # no pipe (descriptors exhausted): one process
+    try:
+        rfd, wfd = os.pipe()
+    except OSError:
+        os.close(tokens)
+        return {}
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process slot for a child: one process
+        for fd in (tokens, rfd, wfd):
+            os.close(fd)
+        return {}
+    if pid == 0:  # the child: never returns
+        os.close(rfd)
+        _child(fh.fileno(), cuts, fresh, tokens, wfd)
+    os.close(wfd)
+    try:
+        halves = _take(fh, book, cuts, tokens, progress)
+        halves.update(_receive(rfd) or {})
+    finally:
+        os.close(rfd)
+        os.close(tokens)
+        os.waitpid(pid, 0)
+    return halves
+
+
+def _take(fh: IO[bytes], book: Book, cuts: list[int], tokens: int,
+          progress: Callable[[int], None] | None) -> dict[int, dict[str, Any]]:
+    """The lean halves of the pieces this process takes, one at a time, until none is left."""
+    from daemon.sources import journal_lean as lean
+
+    reader, out = lean.Reader(book), {}
+    while token := os.read(tokens, 1):
+        i = token[0]
+        half = reader.replay(fh, cuts[i], cuts[i + 1], progress)
+        if half is not None:
+            out[i] = half
+    return out
+
+
+def _child(fd: int, cuts: list[int], book: Book, tokens: int, wfd: int) -> None:
     code = 0
     try:
         with open(f"/proc/self/fd/{fd}", "rb") as fh:  # an own file offset
-            pos = Position(offset=cut)
-            read(fh, pos, book, size)
-        payload = pickle.dumps(_half(book, pos, cut) if clean(book) else None, protocol=5)
+            payload = _payload(_take(fh, book, cuts, tokens, None))
         with os.fdopen(wfd, "wb") as out:
             out.write(payload)
     except BaseException:
@@ -107,7 +146,11 @@ def _child(fd: int, cut: int, size: int, book: Book, wfd: int) -> None:
     os._exit(code)
 
 
-def _receive(rfd: int) -> dict[str, Any] | None:
+def _payload(halves: dict[int, dict[str, Any]]) -> bytes:
+    return pickle.dumps(halves, protocol=5)
+
+
+def _receive(rfd: int) -> dict[int, dict[str, Any]] | None:
     chunks = []
     while True:
         data = os.read(rfd, 1 << 20)
@@ -115,58 +158,87 @@ def _receive(rfd: int) -> dict[str, Any] | None:
             break
         chunks.append(data)
     try:
-        half: dict[str, Any] | None = pickle.loads(b"".join(chunks))
+        halves: dict[int, dict[str, Any]] = pickle.loads(b"".join(chunks))
     except Exception:
         return None
-    return half
+    return halves
 
 
-def clean(book: Book) -> bool:
-    """Whether a half's books can be merged without knowing what came before it."""
-    return (not book.new and not book.dropped and not book.suspects and not book.requested
-            and not book.decided and not book.history.unapplied
-            and not any(book.counts[c] for c in CLEAN_ZERO))
+def _merge_all(book: Book, pos: Position, cuts: list[int],
+               halves: dict[int, dict[str, Any]]) -> bool:
+    """Add every piece's half at once when each was read whole, up to the next piece, and
+    no key is in two of them (nor in the book); False (nothing changed) otherwise."""
+    import numpy as np
+
+    ordered = _chained(cuts, halves)
+    if ordered is None or pos.offset != cuts[0]:
+        return False
+    keys = np.sort(np.concatenate([k for h in ordered for k in h["keys"]]), kind="stable")
+    if bool((keys[1:] == keys[:-1]).any()) or book.keys.meets(keys):
+        return False
+    balances = _added(book.balances, [h["balances"] for h in ordered])
+    if balances is None:
+        return False
+    for half in ordered:
+        _books(book, pos, half)
+    book.balances = balances
+    book.keys.push_unique(keys)
+    return True
 
 
-def _half(book: Book, pos: Position, cut: int) -> dict[str, Any]:
-    levels = [level.tobytes() for level in book.keys.levels]  # each sorted: no merge sort
-    return {"counts": book.counts, "balances": book.balances, "keys": levels,
-            "history": list(book.history.batches), "history_start": book.history.start,
-            "offset": pos.offset, "lines": pos.lines, "crc": pos.crc, "length": pos.offset - cut}
+def _chained(cuts: list[int], halves: dict[int, dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The halves in file order, when each was read whole from its piece's start to the next
+    piece's (the last: to the end of its complete lines); else None."""
+    out = []
+    for i, (start, end) in enumerate(pairwise(cuts)):
+        half = halves.get(i)
+        if (half is None or not half["whole"] or half["offset"] - half["length"] != start
+                or (half["offset"] != end and i < len(cuts) - 2)):
+            return None
+        out.append(half)
+    return out
 
 
-def merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
-    """Merge the child's clean half into `book`/`pos`; False (nothing changed) when it must
-    be re-read."""
-    return _merge(book, pos, half)
+def _added(balances: dict[Any, Any], more: list[dict[Any, Any]]) -> dict[Any, Any] | None:
+    """`balances` plus each of `more` in turn, exactly (None when that cannot be exact)."""
+    out = dict(balances)
+    try:
+        with decimal.localcontext(EXACT):
+            for part in more:
+                for acc, value in part.items():
+                    out[acc] = out.get(acc, 0) + value
+    except ArithmeticError:
+        return None
+    return out
 
 
 def _merge(book: Book, pos: Position, half: dict[str, Any]) -> bool:
-    """Add a half (the child's, or the lean pass's) to `book`/`pos` exactly, or change
-    nothing and return False."""
+    """Add a half that starts at `pos` to `book` exactly, or change nothing and return False
+    (a key of the half was seen before it: the exact path re-reads it, for that line)."""
     import numpy as np
 
     levels = [np.frombuffer(raw, dtype=np.uint64) for raw in half["keys"]]  # sorted, disjoint
     if any(map(book.keys.meets, levels)):
-        return False  # a key of the half was seen before it: re-read for its line
-    balances = dict(book.balances)
-    try:
-        with decimal.localcontext(EXACT):
-            for acc, value in half["balances"].items():
-                balances[acc] = balances.get(acc, 0) + value
-    except ArithmeticError:
         return False
-    before = book.counts["events"]
+    balances = _added(book.balances, [half["balances"]])
+    if balances is None:
+        return False
+    _books(book, pos, half)
     book.balances = balances
-    for name in COUNTERS:
-        book.counts[name] += half["counts"][name]
     for level in sorted(levels, key=len):  # the largest ends up lowest
         book.keys.push_unique(level)
+    return True
+
+
+def _books(book: Book, pos: Position, half: dict[str, Any]) -> None:
+    """A half's counters, history, crc32 and position after those of `book`/`pos`."""
+    before = book.counts["events"]
+    for name in COUNTERS:
+        book.counts[name] += half["counts"][name]
     for start, accounts, deltas in half["history"]:
         book.history.add(before + start, accounts, deltas)
     pos.crc = crc32_combine(pos.crc, half["crc"], half["length"])
     pos.offset, pos.lines = half["offset"], pos.lines + half["lines"]
-    return True
 
 
 # ---------------------------------------------------------------- crc32 of two pieces
