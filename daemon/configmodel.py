@@ -82,6 +82,8 @@ class Section:
             raw = cls.__dict__.get(name, _MISSING)
             info = raw if isinstance(raw, FieldInfo) else FieldInfo(raw)
             info.name, info.kind = name, eval(text, names) if isinstance(text, str) else text
+            if info.kind is float and type(info.default) is int:  # `= 60` on a float field
+                info.default = float(info.default)
             fields[name] = info
             if name in cls.__dict__:
                 delattr(cls, name)
@@ -113,6 +115,8 @@ class Section:
         return out
 
     def model_dump_json(self) -> str:
+        """Compact JSON as pydantic wrote it (floats in Python's spelling: `1e-06`, where
+        pydantic wrote `1e-6`; the journal's signature, its one use, holds no float)."""
         return json.dumps(self.model_dump(mode="json"), separators=(",", ":"),
                           ensure_ascii=False)
 
@@ -152,6 +156,8 @@ def _dump(value: Any, kind: Any, mode: str, by_alias: bool, exclude_none: bool) 
         return [_dump(v, item, mode, by_alias, exclude_none) for v in value]
     if kind is Duration and isinstance(value, float):
         return format_duration(value)  # pydantic's PlainSerializer: in every mode
+    if kind is float and type(value) is int:
+        return float(value)  # serialized by the field's type, as pydantic did
     return value
 
 

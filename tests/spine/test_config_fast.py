@@ -179,3 +179,12 @@ def test_a_subclass_extends_its_table_and_can_be_frozen() -> None:
         th.host_high_percent = 1.0  # type: ignore[misc]
     with pytest.raises(TypeError, match="unhashable"):
         hash(ThresholdsCfg())
+
+
+def test_float_fields_dump_as_floats() -> None:
+    """A float field written `= 60` in the declaration is 60.0, and `burnin config` prints it
+    as pydantic serialized it (`max_errors_per_hour = 60.0`)."""
+    from daemon.config import LogsCfg, effective, to_toml
+
+    assert type(LogsCfg().max_errors_per_hour) is float
+    assert "max_errors_per_hour = 60.0" in to_toml(effective(load_config(None)))
