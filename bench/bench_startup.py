@@ -31,6 +31,26 @@ sys.path.insert(0, str(HERE))
 from tree import seed_tree  # noqa: E402
 
 TARGET_RATIO, TARGET_MIB = 4.0, 40.0
+CONFIG = """[system]
+name = "bench"
+[window]
+duration = "72h"
+[jobs]
+stale_claim_after = "5m"
+pending_after = "15m"
+[thresholds]
+host_high_percent = 85
+latency_p95_high_ms = 400
+[daemon]
+runtime_dir = "{runtime}"
+log_dir = "{logs}"
+log_level = "warning"
+[[alerts.webhook]]
+url = "http://127.0.0.1:9/hook"
+format = "alertmanager"
+[checks]
+disabled = ["daemon_log"]
+"""
 
 
 def timed(cmd: list[str], code: Path) -> dict[str, float]:
@@ -86,8 +106,11 @@ def measure(runs: int, before: str | None) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="bench-startup-tree-"))
     root = seed_tree(base)
     check = [py, "-m", "daemon", "check", "--format", "json", "--root", str(root)]
+    config = base / "burnin.toml"
+    config.write_text(CONFIG.format(runtime=base / "rt", logs=base / "lg"))
     cases = {"bare": [py, "-c", "pass"],
              "asyncio": [py, "-c", "import asyncio, msgspec, psutil"], "full": check,
+             "config": [*check, "--config", str(config)],
              "no_health": [*check, "--only", "jobs,position,integrity"]}
     sides = {"now": HERE.parent}
     old = checkout(before) if before else None
@@ -118,6 +141,7 @@ def rows(result: dict[str, Any]) -> list[str]:
     names = {"bare": "`python -c pass` (baseline)",
              "asyncio": "`python -c 'import asyncio, msgspec, psutil'` (what the rules stand on)",
              "full": "`burnin check --root <seed tree>` (all four checks)",
+             "config": "the same with `--config` (a small TOML file: seven tables, a webhook)",
              "no_health": "`burnin check --only jobs,position,integrity`"}
     for case, label in names.items():
         now = fig[case]["now"]
