@@ -20,7 +20,8 @@ import decimal
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
 from itertools import pairwise
 from typing import IO, Any
 
@@ -30,6 +31,7 @@ from daemon.sources.journal_small import SMALL_READ
 
 MIN_BYTES = 32 << 20  # below this, one process is faster than fork + merge
 PIECES = 8  # taken in turn by the two processes
+Taken = tuple[dict[int, dict[str, Any]], list[Any]]  # halves by piece, sorted key hashes
 
 
 def usable(book: Book, size: int) -> bool:
@@ -47,8 +49,8 @@ def replay(fh: IO[bytes], pos: Position, book: Book, fresh: Book, size: int,
     if cuts is None:
         read(fh, pos, book, size, progress)
         return
-    halves = _on_two_cores(fh, book, fresh, cuts, progress)
-    if not _merge_all(book, pos, cuts, halves):
+    halves, unions = _on_two_cores(fh, book, fresh, cuts, progress)
+    if not _merge_all(book, pos, cuts, halves, unions):
         for i, end in enumerate(cuts[1:]):
             half = halves.get(i)
             if half is not None and half["offset"] - half["length"] == pos.offset:
@@ -86,43 +88,46 @@ def _cuts(fh: IO[bytes], size: int) -> list[int]:
 
 
 def _on_two_cores(fh: IO[bytes], book: Book, fresh: Book, cuts: list[int],
-                  progress: Callable[[int], None] | None) -> dict[int, dict[str, Any]]:
-    """The lean halves of the pieces (by index), read here and by a forked child; {} when no
-    child could start (no pipe, no fork)."""
+                  progress: Callable[[int], None] | None) -> Taken:
+    """The lean halves of the pieces (by index), read here and by a forked child, and each
+    process's sorted key hashes; nothing when no child could start (no pipe, no fork)."""
     try:
         tokens, give = os.pipe()
         os.write(give, bytes(range(len(cuts) - 1)))  # one byte per piece: taken by one reader
         os.close(give)
     except OSError:
-        return {}  # no pipe (descriptors exhausted): one process
+        return {}, []  # no pipe (descriptors exhausted): one process
     try:
         rfd, wfd = os.pipe()
     except OSError:
         os.close(tokens)
-        return {}
+        return {}, []
     try:
         pid = os.fork()
     except OSError:  # no memory or process slot for a child: one process
         for fd in (tokens, rfd, wfd):
             os.close(fd)
-        return {}
+        return {}, []
     if pid == 0:  # the child: never returns
         os.close(rfd)
         _child(fh.fileno(), cuts, fresh, tokens, wfd)
     os.close(wfd)
     try:
-        halves = _take(fh, book, cuts, tokens, progress)
-        halves.update(_receive(rfd) or {})
+        halves, unions = _take(fh, book, cuts, tokens, progress)
+        theirs, their_union = _receive(rfd) or ({}, [])
     finally:
         os.close(rfd)
         os.close(tokens)
         os.waitpid(pid, 0)
-    return halves
+    return {**halves, **theirs}, [*unions, *their_union]
 
 
 def _take(fh: IO[bytes], book: Book, cuts: list[int], tokens: int,
-          progress: Callable[[int], None] | None) -> dict[int, dict[str, Any]]:
-    """The lean halves of the pieces this process takes, one at a time, until none is left."""
+          progress: Callable[[int], None] | None) -> Taken:
+    """The lean halves of the pieces this process takes, one at a time until none is left,
+    and all their key hashes sorted (None when one repeats) — sorted here, on both cores."""
+    import numpy as np
+
     from daemon.sources import journal_lean as lean
 
     reader, out = lean.Reader(book), {}
@@ -131,7 +136,10 @@ def _take(fh: IO[bytes], book: Book, cuts: list[int], tokens: int,
         half = reader.replay(fh, cuts[i], cuts[i + 1], progress)
         if half is not None:
             out[i] = half
-    return out
+    if not out:
+        return out, []
+    keys = np.sort(np.concatenate([k for h in out.values() for k in h["keys"]]))
+    return out, [None if bool((keys[1:] == keys[:-1]).any()) else keys]
 
 
 def _child(fd: int, cuts: list[int], book: Book, tokens: int, wfd: int) -> None:
@@ -146,11 +154,11 @@ def _child(fd: int, cuts: list[int], book: Book, tokens: int, wfd: int) -> None:
     os._exit(code)
 
 
-def _payload(halves: dict[int, dict[str, Any]]) -> bytes:
-    return pickle.dumps(halves, protocol=5)
+def _payload(taken: Taken) -> bytes:
+    return pickle.dumps(taken, protocol=5)
 
 
-def _receive(rfd: int) -> dict[int, dict[str, Any]] | None:
+def _receive(rfd: int) -> Taken | None:
     chunks = []
     while True:
         data = os.read(rfd, 1 << 20)
@@ -158,22 +166,23 @@ def _receive(rfd: int) -> dict[int, dict[str, Any]] | None:
             break
         chunks.append(data)
     try:
-        halves: dict[int, dict[str, Any]] = pickle.loads(b"".join(chunks))
+        taken: Taken = pickle.loads(b"".join(chunks))
     except Exception:
         return None
-    return halves
+    return taken
 
 
-def _merge_all(book: Book, pos: Position, cuts: list[int],
-               halves: dict[int, dict[str, Any]]) -> bool:
+def _merge_all(book: Book, pos: Position, cuts: list[int], halves: dict[int, dict[str, Any]],
+               unions: list[Any]) -> bool:
     """Add every piece's half at once when each was read whole, up to the next piece, and
-    no key is in two of them (nor in the book); False (nothing changed) otherwise."""
+    no key is in two of them (nor in the book); False (nothing changed) otherwise. `unions`:
+    each process's sorted key hashes (None: one repeats)."""
     import numpy as np
 
     ordered = _chained(cuts, halves)
-    if ordered is None or pos.offset != cuts[0]:
+    if ordered is None or pos.offset != cuts[0] or any(u is None for u in unions):
         return False
-    keys = np.sort(np.concatenate([k for h in ordered for k in h["keys"]]), kind="stable")
+    keys = np.sort(np.concatenate(unions), kind="stable")  # two sorted runs: one merge
     if bool((keys[1:] == keys[:-1]).any()) or book.keys.meets(keys):
         return False
     balances = _added(book.balances, [h["balances"] for h in ordered])
@@ -243,7 +252,7 @@ def _books(book: Book, pos: Position, half: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- crc32 of two pieces
 
-def _gf2_times(mat: list[int], vec: int) -> int:
+def _gf2_times(mat: Sequence[int], vec: int) -> int:
     out, i = 0, 0
     while vec:
         if vec & 1:
@@ -253,7 +262,7 @@ def _gf2_times(mat: list[int], vec: int) -> int:
     return out
 
 
-def _gf2_square(mat: list[int]) -> list[int]:
+def _gf2_square(mat: Sequence[int]) -> list[int]:
     return [_gf2_times(mat, mat[n]) for n in range(32)]
 
 
@@ -263,20 +272,21 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
         return crc1
     if crc1 == 0:  # the operator below is linear: it leaves a zero crc zero
         return crc2
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:
-        even = _gf2_square(odd)  # apply len2 zero bytes to crc1, one bit of len2 at a time
+    bit = 0
+    while len2:  # apply len2 zero bytes to crc1: 2**bit zero bytes for each bit set
         if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(_zero_bytes(bit), crc1)
         len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
+        bit += 1
     return crc1 ^ crc2
+
+
+@cache
+def _zero_bytes(k: int) -> tuple[int, ...]:
+    """The operator that appends 2**k zero bytes to a crc32."""
+    if k:
+        return tuple(_gf2_square(list(_zero_bytes(k - 1))))
+    op = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
+    for _ in range(3):
+        op = _gf2_square(op)  # 2, 4, 8 zero bits: one zero byte
+    return tuple(op)

@@ -33,8 +33,8 @@ async def replay(tree: Tree, monkeypatch: pytest.MonkeyPatch, *, two: bool) -> d
     monkeypatch.setattr(split, "_merge_all", lambda *a: at_once.append(real(*a)) or at_once[-1])
     received: list[int] = []
     receive = RECEIVE
-    monkeypatch.setattr(split, "_receive", lambda fd: received.append(len(got := receive(fd) or {}))
-                        or got)
+    monkeypatch.setattr(split, "_receive", lambda fd: received.append(
+        len((got := receive(fd) or ({}, []))[0])) or got)
     src = tree.env(oneshot=True).sources.get("journal")
     out = await run_pass(src, tree.clock.time())
     book = src.book
@@ -91,7 +91,8 @@ async def test_split_replay_equals_sequential(tree: Tree, monkeypatch: pytest.Mo
 def parent_takes_no_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     """The forked child takes every piece (the parent only merges): what it sends is used."""
     parent, take = os.getpid(), split._take
-    monkeypatch.setattr(split, "_take", lambda *a: {} if os.getpid() == parent else take(*a))
+    monkeypatch.setattr(split, "_take",
+                        lambda *a: ({}, []) if os.getpid() == parent else take(*a))
 
 
 async def test_a_failing_child_leaves_its_pieces_to_the_parent(
