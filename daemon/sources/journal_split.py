@@ -16,9 +16,11 @@ sequential replay's, finding for finding.
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import os
 import pickle
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -146,30 +148,54 @@ def _child(fd: int, cuts: list[int], book: Book, tokens: int, wfd: int) -> None:
     code = 0
     try:
         with open(f"/proc/self/fd/{fd}", "rb") as fh:  # an own file offset
-            payload = _payload(_take(fh, book, cuts, tokens, None))
-        with os.fdopen(wfd, "wb") as out:
-            out.write(payload)
+            taken = _take(fh, book, cuts, tokens, None)
+        _send(wfd, taken)
     except BaseException:
         code = 1
     os._exit(code)
 
 
-def _payload(taken: Taken) -> bytes:
-    return pickle.dumps(taken, protocol=5)
+def _payload(taken: Taken, buffers: Callable[[pickle.PickleBuffer], None]) -> bytes:
+    return pickle.dumps(taken, protocol=5, buffer_callback=buffers)
+
+
+def _send(wfd: int, taken: Taken) -> None:
+    """The pickled halves, their arrays out of band (written as they are, not copied into
+    the pickle): a count, the sizes, the pickle, then each array's bytes."""
+    import fcntl  # Linux only, like the fork
+
+    arrays: list[pickle.PickleBuffer] = []
+    parts = [memoryview(_payload(taken, arrays.append)), *(a.raw() for a in arrays)]
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(wfd, fcntl.F_SETPIPE_SZ, 1 << 20)  # fewer round trips (best effort)
+    sizes = [part.nbytes for part in parts]
+    for part in (struct.pack(f"<Q{len(sizes)}Q", len(sizes), *sizes), *parts):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(wfd, view):]
 
 
 def _receive(rfd: int) -> Taken | None:
-    chunks = []
-    while True:
-        data = os.read(rfd, 1 << 20)
-        if not data:
-            break
-        chunks.append(data)
+    """What the child sent, or None when it sent nothing whole (it failed)."""
     try:
-        taken: Taken = pickle.loads(b"".join(chunks))
+        (count,) = struct.unpack("<Q", _read_exact(rfd, 8))
+        sizes = struct.unpack(f"<{min(count, 1 << 16)}Q", _read_exact(rfd, 8 * count))
+        parts = [_read_exact(rfd, size) for size in sizes]
+        taken: Taken = pickle.loads(parts[0], buffers=parts[1:])
     except Exception:
         return None
     return taken
+
+
+def _read_exact(fd: int, size: int) -> bytearray:
+    out = bytearray(size)
+    view, got = memoryview(out), 0
+    while got < size:
+        n = os.readv(fd, [view[got:]])
+        if not n:
+            raise EOFError("the child's result ended early")
+        got += n
+    return out
 
 
 def _merge_all(book: Book, pos: Position, cuts: list[int], halves: dict[int, dict[str, Any]],
