@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+MAX_S = 100 * 365 * 86400.0  # a century: longer is a typo, and past what dates can hold
 
 
 def parse_duration(value: object) -> float:
@@ -16,7 +18,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"bad duration {value!r}: must not be negative")
-        return float(value)
+        return _bounded(value, float(value))
     if not isinstance(value, str):
         raise ValueError(f"bad duration {value!r} (use e.g. 90s, 5m, 1h, 3d)")
     text = value.strip().lower().replace(" ", "")
@@ -28,7 +30,15 @@ def parse_duration(value: object) -> float:
         pos = match.end()
     if not text or pos != len(text):
         raise ValueError(f"bad duration {value!r} (use e.g. 90s, 5m, 1h, 3d)")
-    return total
+    return _bounded(value, total)
+
+
+def _bounded(value: object, seconds: float) -> float:
+    if not math.isfinite(seconds):
+        raise ValueError(f"bad duration {value!r}: not a finite number")
+    if seconds > MAX_S:
+        raise ValueError(f"bad duration {value!r}: longer than 100 years")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from daemon.clock import FakeClock, SystemClock, iso, nominal, parse_timestamp, real
@@ -17,7 +19,12 @@ def test_durations_parse(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "5x", "m5", "-3s", "1h 2", True])
+def test_a_century_is_the_longest_duration() -> None:
+    assert parse_duration("36500d") == 36500 * 86400
+
+
+@pytest.mark.parametrize("text", ["", "5x", "m5", "-3s", "1h 2", True, math.inf, -math.inf,
+                                  math.nan, 1e300, "9" * 400 + "d", "36501d"])
 def test_bad_durations_raise(text: object) -> None:
     """Anything else is refused."""
     with pytest.raises(ValueError):
