@@ -36,8 +36,9 @@ async def check_once(cfg: Config, only: list[str], log: Any,
             sampler = hub.get("host")  # the first CPU reading: the sample spans the checks
             if cpu_start is not None:
                 sampler.begin(cpu_start)
-        for check in (c for c in RUN_ORDER if c in only):
-            rules = units.rules(check)
+        built = {c: units.rules(c) for c in RUN_ORDER if c in only}
+        await _begin(built.get("health", []), log)  # first process looks, likewise
+        for check, rules in built.items():
             outcome = await run_check(check, rules, clock, 3600.0, log)
             findings += outcome.findings + outcome.overruns
             by_check[check] = outcome.metrics
@@ -53,6 +54,15 @@ async def check_once(cfg: Config, only: list[str], log: Any,
     return {"schema": "burnin.check/1", "root": str(cfg.root), "checked_at": iso(clock.time()),
             "verdict": verdict_of(findings), "findings": [f.to_dict() for f in findings],
             "metrics": metrics}
+
+
+async def _begin(rules: list[Any], log: Any) -> None:
+    """Each rule's first look as the check starts; one that fails looks again in its run."""
+    for rule in rules:
+        try:
+            await rule.begin()
+        except Exception as exc:
+            log.warning("rule_begin_failed", rule=rule.name, error=repr(exc))
 
 
 def exit_code(findings: list[dict[str, Any]]) -> int:

@@ -78,6 +78,11 @@ class Rule:
     async def run(self, tick: Tick) -> list[Finding]:
         raise NotImplementedError
 
+    async def begin(self) -> None:
+        """One-shot `burnin check`: a first look taken as the check starts, before the
+        other checks run (a CPU sample then spans their run); the default takes none."""
+        return None
+
     async def serve(self, emit: Emit) -> None:
         """Continuous observation; the default rule has none."""
         return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from daemon.checks.base import Env, Rule, Tick
+from daemon.checks.host import oneshot_wait_s
 from daemon.checks.registry import register
 from daemon.clock import iso, real
 from daemon.config import ProcessCfg, ThresholdsCfg
@@ -30,7 +31,6 @@ MB = 1024 * 1024
 FLOOR_SAMPLES = 5
 MIN_FIT_POINTS = 10
 MAX_SAMPLES = 2000
-ONESHOT_CPU_INTERVAL_S = 0.25
 Sample = tuple[float, int, float]  # (real monotonic s, rss bytes, cpu seconds)
 
 
@@ -146,17 +146,22 @@ class ProcessRule(Rule):
         self.idle: deque[bool] = deque(maxlen=env.cfg.thresholds.cpu_samples)
         self._last_queue: tuple[int, ...] | None = None
         self._told_no_jobs = False
+        self._first_at: float | None = None  # one-shot: when the first looks were taken
+
+    async def begin(self) -> None:
+        """One-shot: the first look at every target, taken as `burnin check` starts, so
+        that the CPU sample spans the other checks' run instead of a sleep."""
+        targets = list(self.env.cfg.process)
+        if self.env.oneshot and targets and self._first_at is None:
+            await self._first_looks(targets)
 
     async def run(self, tick: Tick) -> list[Finding]:
         targets = list(self.env.cfg.process)
         if not targets:
             return []
+        if self.env.oneshot:  # one CPU sample from the first look (see begin); no trend
+            await self._oneshot_wait(targets)
         looks = await self._look_all(targets)
-        if self.env.oneshot:  # one CPU sample over a short real interval; no trend
-            for target, seen in zip(targets, looks, strict=True):
-                self._track(target).observe(seen, self._keep_s())
-            await self.env.clock.sleep(ONESHOT_CPU_INTERVAL_S)
-            looks = await self._look_all(targets)
         seen_queue = queue_activity(self.env.sources)
         self._note_idle(idle_between(self._last_queue, seen_queue))
         self._last_queue = seen_queue
@@ -188,6 +193,19 @@ class ProcessRule(Rule):
             self._told_no_jobs = True
             self.env.log.info("process.idle_cpu skipped: no jobs source with pending_count "
                               "and claimed_count")
+
+    async def _first_looks(self, targets: list[ProcessCfg]) -> None:
+        for target, seen in zip(targets, await self._look_all(targets), strict=True):
+            self._track(target).observe(seen, self._keep_s())
+        self._first_at = self.env.clock.monotonic()
+
+    async def _oneshot_wait(self, targets: list[ProcessCfg]) -> None:
+        """Take the first looks if `begin` did not, then wait for the sample to span at
+        least the host rule's minimum (ONESHOT_CPU_MIN_S)."""
+        if self._first_at is None:
+            await self._first_looks(targets)
+        assert self._first_at is not None
+        await self.env.clock.sleep(oneshot_wait_s(self.env.clock.monotonic() - self._first_at))
 
     def _track(self, target: ProcessCfg) -> Track:
         return self.tracks.setdefault(target.name, Track())
@@ -225,6 +243,8 @@ class ProcessRule(Rule):
             "pid": seen.pid, "up": seen.status in (UP, UNREADABLE),
             "rss_bytes": seen.rss_bytes, "cpu_percent": _round(cpu),
             "rss_slope_mb_min": _round(slope, 4), "restarts": track.restarts}
+        if self.env.oneshot:  # how long the one-shot CPU figure was measured over
+            metrics[target.name]["cpu_sample_s"] = _round(sample_s(track, cpu), 3)
         return out
 
     def _measure(self, target: ProcessCfg,
@@ -242,10 +262,15 @@ class ProcessRule(Rule):
     def _cpu_findings(self, target: ProcessCfg, cpu: float | None, n: int) -> list[Finding]:
         if cpu is None:
             return []
-        ev = {"cpu_percent": round(cpu, 2), "samples": n}
+        ev: dict[str, object] = {"cpu_percent": round(cpu, 2), "samples": n}
+        over = f"{n} samples"
+        if self.env.oneshot:
+            span = sample_s(self._track(target), cpu)
+            ev["sample_s"] = _round(span, 3)
+            over = f"a {span or 0.0:.2f} s sample"
         if cpu > target.cpu_max:
             return [finding("process.cpu_high", target.name,
-                            f"{target.name} used {cpu:.1f} % CPU over {n} samples "
+                            f"{target.name} used {cpu:.1f} % CPU over {over} "
                             f"(limit {target.cpu_max:g} %)", {**ev, "limit": target.cpu_max})]
         idle = len(self.idle) == self.idle.maxlen and all(self.idle)
         if idle and not self.env.oneshot and cpu > target.idle_cpu_max:
@@ -254,6 +279,14 @@ class ProcessRule(Rule):
                             f"or claimed (limit {target.idle_cpu_max:g} %)",
                             {**ev, "limit": target.idle_cpu_max})]
         return []
+
+
+def sample_s(track: Track, cpu: float | None) -> float | None:
+    """Real seconds between the two looks a one-shot CPU figure is measured over (pure);
+    None without a figure (down, restarted or unreadable at one of the looks)."""
+    if cpu is None or len(track.samples) < 2:
+        return None
+    return track.samples[-1][0] - track.samples[-2][0]
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
