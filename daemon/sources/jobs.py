@@ -26,7 +26,8 @@ import anyio
 import anyio.to_thread
 import psutil
 
-from daemon.clock import real
+from daemon.clock import Clock, real
+from daemon.config import JobsCfg
 from daemon.errors import ConfigError
 from daemon.sources import jobs_parse as jp
 from daemon.sources import jobs_scan as scan
@@ -45,6 +46,14 @@ def _pid_alive(pid: int) -> bool:
 
 
 @source("jobs")
+def jobs_source(env: Env) -> JobsSource:
+    """The job-folder source of `env`: it takes its own config slice (`[jobs]`), the observed
+    root and the config file's name (for errors), not the whole Config."""
+    cfg = env.cfg
+    return JobsSource(cfg.jobs, root=cfg.root, config_file=cfg.source, clock=env.clock,
+                      log=env.log, oneshot=env.oneshot)
+
+
 class JobsSource:
     """The shared job-folder index, its watcher and its rescans."""
 
@@ -52,15 +61,15 @@ class JobsSource:
     debounce_ms = 400
     step_ms = 50
 
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        self.clock = env.clock
-        self.root = os.path.abspath(env.cfg.root)
-        self.patterns = _patterns(env)
+    def __init__(self, jobs: JobsCfg, *, root: Path, config_file: str, clock: Clock, log: Any,
+                 oneshot: bool = False) -> None:
+        self.jobs, self.clock, self.log, self.oneshot = jobs, clock, log, oneshot
+        self.root = os.path.abspath(root)
+        self.patterns = _patterns(jobs, config_file)
         self.order = [self.patterns[k] for k in jp.KINDS]
         self.folders = sorted({p.folder for p in self.order})
         self._abs = {os.path.join(self.root, f) if f else self.root: f for f in self.folders}
-        self.index = JobIndex(_settings(env, self.patterns), _pid_alive)
+        self.index = JobIndex(_settings(jobs, self.patterns, self._window_s()), _pid_alive)
         self.unavailable: dict[str, str] = {}  # folder -> reason
         self.rereads: dict[Item, float] = {}  # -> epoch deadline
         self.stats = {"rescans": 0, "events": 0, "missed": 0}
@@ -71,6 +80,10 @@ class JobsSource:
         self.event_filter: Callable[[set[Any]], set[Any]] | None = None  # test hook: drop events
         self._watch_since = math.inf
         self._lock: anyio.Lock | None = None
+
+    def _window_s(self) -> float:
+        """The rate window in real seconds: one nominal hour; all of history in one shot."""
+        return math.inf if self.oneshot else real(self.clock, HOUR)
 
     # -- rescans ---------------------------------------------------------------------
 
@@ -90,15 +103,15 @@ class JobsSource:
             self.scanned = True
             self.index.prune(self.clock.time())
         if missed:
-            self.env.log.warning("jobs.missed_events", count=missed)
+            self.log.warning("jobs.missed_events", count=missed)
 
     async def ensure_scanned(self) -> None:
         """One rescan if none ran yet; in one-shot, also wait out the settle delay."""
         if self.scanned:
             return
         await self.rescan()
-        if self.env.oneshot and self.rereads:
-            await self.clock.sleep(self.env.cfg.jobs.settle)
+        if self.oneshot and self.rereads:
+            await self.clock.sleep(self.jobs.settle)
             await self.reread_due(force=True)
 
     def _list_all(self) -> dict[str, dict[str, int] | str]:
@@ -179,7 +192,7 @@ class JobsSource:
             if obs is None or (self.watching and not os.path.lexists(self._file(obs))):
                 continue
             fresh = not self.index.has(kind, name)
-            missed += counting and fresh and now - obs.mtime > self.env.cfg.jobs.settle
+            missed += counting and fresh and now - obs.mtime > self.jobs.settle
             self._put(kind, obs, now, live=False)
         return int(missed)
 
@@ -198,7 +211,7 @@ class JobsSource:
         if self.index.put(kind, obs, now, live):
             self.rereads.pop((kind, obs.folder, obs.name), None)
         else:
-            self.rereads[(kind, obs.folder, obs.name)] = obs.mtime + self.env.cfg.jobs.settle
+            self.rereads[(kind, obs.folder, obs.name)] = obs.mtime + self.jobs.settle
 
     def next_reread(self) -> float | None:
         """Epoch time of the next due settle re-read, None when none waits."""
@@ -211,12 +224,12 @@ class JobsSource:
         for it in due:
             del self.rereads[it]
         looks = await anyio.to_thread.run_sync(scan.look_many, self.root, due)
-        now = self.clock.time() + (self.env.cfg.jobs.settle if force else 0.0)
+        now = self.clock.time() + (self.jobs.settle if force else 0.0)
         for kind, name, obs in looks:
             if obs is None:
                 self.index.drop(kind, name)
             else:
-                self._put(kind, obs, now, live=not self.env.oneshot)
+                self._put(kind, obs, now, live=not self.oneshot)
 
     # -- the watcher -------------------------------------------------------------------
 
@@ -283,10 +296,10 @@ class JobsSource:
         the bad bytes escaped in findings)."""
         if _undecodable_path_error(exc):
             self.stats["undecodable"] = self.stats.get("undecodable", 0) + 1
-            self.env.log.info("jobs.watch_undecodable_name", error=repr(str(exc)))
+            self.log.info("jobs.watch_undecodable_name", error=repr(str(exc)))
             return
         self.watch_error = f"{type(exc).__name__}: {exc}"
-        self.env.log.warning("jobs.watch_failed", error=self.watch_error)
+        self.log.warning("jobs.watch_failed", error=self.watch_error)
         self.watching = False
 
     async def _until_folders_change(self, present: list[str], stop: anyio.Event) -> None:
@@ -336,7 +349,7 @@ class JobsSource:
             return "folder unavailable: " + ", ".join(sorted(self.unavailable))
         if self.last_missed:
             return f"last rescan repaired {self.last_missed} missed file events"
-        if not self.env.oneshot and not self.watching:
+        if not self.oneshot and not self.watching:
             return self.watch_error or "watcher not running"
         return ""
 
@@ -367,18 +380,16 @@ class JobsSource:
         self.watching = False
 
 
-def _patterns(env: Env) -> dict[str, jp.Pattern]:
+def _patterns(jobs: JobsCfg, config_file: str) -> dict[str, jp.Pattern]:
     try:
-        return {k: jp.split_pattern(k, getattr(env.cfg.jobs, k)) for k in jp.KINDS}
+        return {k: jp.split_pattern(k, getattr(jobs, k)) for k in jp.KINDS}
     except ValueError as exc:
-        raise ConfigError(env.cfg.source, "jobs", str(exc)) from None
+        raise ConfigError(config_file, "jobs", str(exc)) from None
 
 
-def _settings(env: Env, patterns: dict[str, jp.Pattern]) -> Settings:
-    j = env.cfg.jobs
-    window = math.inf if env.oneshot else real(env.clock, HOUR)
+def _settings(j: JobsCfg, patterns: dict[str, jp.Pattern], window_s: float) -> Settings:
     return Settings(patterns, j.created_field, j.claimed_field, j.completed_field,
-                    j.result_id_field, j.settle, window)
+                    j.result_id_field, j.settle, window_s)
 
 
 def _what_is(path: Path | str) -> str:
