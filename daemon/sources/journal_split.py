@@ -19,17 +19,18 @@ from __future__ import annotations
 import contextlib
 import decimal
 import os
-import pickle
-import struct
 import sys
 from collections.abc import Callable, Sequence
 from functools import cache
 from itertools import pairwise
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from daemon.sources.journal_book import COUNTERS, EXACT, Book
 from daemon.sources.journal_scan import Position, scan
 from daemon.sources.journal_small import SMALL_READ
+
+if TYPE_CHECKING:
+    import pickle
 
 MIN_BYTES = 32 << 20  # below this, one process is faster than fork + merge
 PIECES = 8  # taken in turn by the two processes
@@ -156,6 +157,8 @@ def _child(fd: int, cuts: list[int], book: Book, tokens: int, wfd: int) -> None:
 
 
 def _payload(taken: Taken, buffers: Callable[[pickle.PickleBuffer], None]) -> bytes:
+    import pickle  # the fork's only (a check of a small journal does not load it)
+
     return pickle.dumps(taken, protocol=5, buffer_callback=buffers)
 
 
@@ -163,6 +166,8 @@ def _send(wfd: int, taken: Taken) -> None:
     """The pickled halves, their arrays out of band (written as they are, not copied into
     the pickle): a count, the sizes, the pickle, then each array's bytes."""
     import fcntl  # Linux only, like the fork
+    import pickle
+    import struct
 
     arrays: list[pickle.PickleBuffer] = []
     parts = [memoryview(_payload(taken, arrays.append)), *(a.raw() for a in arrays)]
@@ -177,6 +182,9 @@ def _send(wfd: int, taken: Taken) -> None:
 
 def _receive(rfd: int) -> Taken | None:
     """What the child sent, or None when it sent nothing whole (it failed)."""
+    import pickle
+    import struct
+
     try:
         (count,) = struct.unpack("<Q", _read_exact(rfd, 8))
         sizes = struct.unpack(f"<{min(count, 1 << 16)}Q", _read_exact(rfd, 8 * count))
