@@ -166,7 +166,6 @@ def _send(wfd: int, taken: Taken) -> None:
     """The pickled halves, their arrays out of band (written as they are, not copied into
     the pickle): a count, the sizes, the pickle, then each array's bytes."""
     import fcntl  # Linux only, like the fork
-    import pickle
     import struct
 
     arrays: list[pickle.PickleBuffer] = []
