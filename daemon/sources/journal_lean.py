@@ -95,9 +95,8 @@ class _Decoders:
     def __init__(self, how: Plan) -> None:
         self.how, self.general = how, how.decoder()
         self.learned: Any = None
-        self.accounts: dict[Any, None] = {}
+        self.accounts: dict[Any, None] | None = {}  # None: no more learning
         self.types: dict[str, None] = {}
-        self.stale = False
 
     def decode(self, body: Any) -> tuple[list[Any], bool] | None:
         """(events, whether the learned decoder took them), or None when neither does."""
@@ -113,17 +112,23 @@ class _Decoders:
 
     def learn(self, accounts: list[Any], types: bytes | None) -> None:
         """Remember the accounts and the (string) event types of a clean batch."""
+        if self.accounts is None:
+            return
         known = len(self.accounts) + len(self.types)
         self.accounts.update(dict.fromkeys(accounts))
         for raw in set(types.split(b"\n")) if types else ():
             if raw[:1] == b'"':
                 self.types[raw[1:-1].decode()] = None
         grown = len(self.accounts) + len(self.types)
-        if grown > self.LEARN:
-            self.learned = None
-        elif grown != known and (self.types or "t" not in self.how.names):
+        if grown == known or not (self.types or "t" not in self.how.names):
+            return
+        try:
+            if grown > self.LEARN:
+                raise ValueError("too many values to learn")
             types_of = Literal.__getitem__(tuple(self.types)) if self.types else Raw
             self.learned = self.how.decoder(Literal.__getitem__(tuple(self.accounts)), types_of)
+        except (TypeError, ValueError, NotImplementedError):  # too many, an int beyond int64
+            self.learned = self.accounts = None
 
 
 def replay(fh: IO[bytes], start: int, limit: int, book: Book,

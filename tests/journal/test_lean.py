@@ -55,7 +55,8 @@ CASES: dict[str, Any] = {
     "clean": lambda: [healthy(400)],
     "accounts appearing late, int accounts": lambda: [
         healthy(150), healthy(100, 150, accounts=40),
-        [event(i, account=i % 3, delta=i) for i in range(250, 300)], healthy(100, 300)],
+        [event(i, account=i % 3, delta=i) for i in range(250, 300)], healthy(100, 300),
+        [event(i, account=10**20 + i % 2) for i in range(400, 450)], healthy(100, 450)],
     "corrupt and non-ASCII lines": lambda: [
         healthy(150), [b"{oops\n"], healthy(100, 150),
         [raw(event(900), agent_id='"acc\\u00e9"'), event(901, account="accé")],
