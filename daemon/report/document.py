@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from daemon.clock import iso, parse_timestamp
+from daemon.numbers import number
 from daemon.records import Episode
 from daemon.report.figures import grade
 from daemon.window.state import Window
@@ -42,7 +43,7 @@ def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: li
     `kind` is `final`, `spot` or `current` (rendered on demand); every kind but `final` is
     interim. Each graded figure carries its last and worst value and a band that agrees with
     the alerts fired for it (`daemon.report.figures`)."""
-    metrics = status.get("metrics") if isinstance(status.get("metrics"), dict) else {}
+    metrics = _obj(status.get("metrics"))
     graded = grade(verdict.figures, points, fired, thresholds)
     interim = kind != "final"
     return {
@@ -58,6 +59,11 @@ def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: li
         "recommendation": recommendation(verdict.color, interim),
         "metrics": metrics, "alerts": [clean_alert(a) for a in fired], "series": points,
     }
+
+
+def _obj(value: object) -> dict[str, Any]:
+    """A JSON object of the status document, or {} (its metrics may be anything)."""
+    return value if isinstance(value, dict) else {}
 
 
 def recommendation(color: str, interim: bool) -> str:
@@ -94,9 +100,8 @@ def _count(alerts: Sequence[Episode], *codes: str) -> int:
 
 def summary(metrics: dict[str, Any], alerts: Sequence[Episode]) -> dict[str, Any]:
     """The seed 003 template's metrics, from the last status and the alerts fired."""
-    jobs = metrics.get("jobs") if isinstance(metrics.get("jobs"), dict) else {}
-    latency = jobs.get("latency_ms") if isinstance(jobs.get("latency_ms"), dict) else {}
-    locks = metrics.get("locks") if isinstance(metrics.get("locks"), dict) else {}
+    jobs, locks = _obj(metrics.get("jobs")), _obj(metrics.get("locks"))
+    latency = _obj(jobs.get("latency_ms"))
     return {
         "lock_timeout_rate": locks.get("rate"),
         "failed_notification_rate": jobs.get("failed_rate"),
@@ -113,15 +118,14 @@ def peaks(points: list[dict]) -> dict[str, Any]:
     """Worst values over the window's time series (the last status shows only the end)."""
 
     def top(key: str) -> float | None:
-        values = [p.get(key) for p in points if isinstance(p.get(key), int | float)]
-        return max(values, default=None)
+        return max((v for p in points if (v := number(p.get(key))) is not None), default=None)
 
     return {"peak_latency_p95_ms": top("p95"), "peak_pending": top("pending"),
             "peak_host_cpu_percent": top("host_cpu")}
 
 
 def _worker_cpu(metrics: dict[str, Any]) -> dict[str, Any]:
-    procs = metrics.get("processes") if isinstance(metrics.get("processes"), dict) else {}
+    procs = _obj(metrics.get("processes"))
     return {str(k): v.get("cpu_percent") for k, v in procs.items() if isinstance(v, dict)}
 
 

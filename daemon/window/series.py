@@ -192,7 +192,8 @@ def _parse(line: bytes) -> Point | None:
         return None
     if not isinstance(doc, dict) or number_at(doc, "t") is None:
         return None
-    procs = doc.get("procs") if isinstance(doc.get("procs"), dict) else {}
+    found = doc.get("procs")
+    procs = found if isinstance(found, dict) else {}
     point: Point = {k: number_at(doc, k) for k in FIELDS}
     point["procs"] = {str(n): {"rss_mb": number_at(v, "rss_mb"), "cpu": number_at(v, "cpu")}
                       for n, v in list(procs.items())[:MAX_PROCS]}

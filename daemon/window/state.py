@@ -10,7 +10,7 @@ Loading tolerates nothing silently: a bad state file raises `WindowStateError`.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,23 @@ class CheckRuns:
     failed: int = 0
     missed: int = 0
     last_run: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostShare:
+    """The share of a window the host was saturated (status.json `window.host_load`):
+    `saturated_share` counting every look, `sustained_share` only spells that lasted the
+    floor, `saturated_by` per resource; shares are None before the first look."""
+
+    host: str = ""
+    observed_s: float = 0.0
+    saturated_s: float = 0.0
+    saturated_share: float | None = None
+    sustained_share: float | None = None
+    saturated_by: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -88,14 +105,14 @@ class HostLoad:
             return None
         return min(1.0, self.saturated_s.get(name, 0.0) / span_s)
 
-    def summary(self, span_s: float) -> dict[str, Any]:
-        return {"host": self.host, "observed_s": round(self.observed_s, 3),
-                "saturated_s": round(self.saturated_s.get("any", 0.0), 3),
-                "saturated_share": _round(self.share(span_s)),
-                "sustained_share": _round(self.share(span_s, "sustained")),
-                "saturated_by": {k: _round(self.share(span_s, k))
-                                 for k in sorted(self.saturated_s)
-                                 if k not in ("any", "sustained")}}
+    def summary(self, span_s: float) -> HostShare:
+        return HostShare(
+            host=self.host, observed_s=round(self.observed_s, 3),
+            saturated_s=round(self.saturated_s.get("any", 0.0), 3),
+            saturated_share=_round(self.share(span_s)),
+            sustained_share=_round(self.share(span_s, "sustained")),
+            saturated_by={k: _round(self.share(span_s, k)) for k in sorted(self.saturated_s)
+                          if k not in ("any", "sustained")})
 
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "observed_s": self.observed_s,
@@ -163,7 +180,7 @@ class Window:
             return 1.0
         return max(0.0, min(1.0, 1.0 - self.downtime_s(now) / span))
 
-    def host_load(self) -> dict[str, Any]:
+    def host_load(self) -> HostShare:
         """The host's saturated share of this window (for the verdict and status.json)."""
         return self.host.summary(self.duration_s / self.time_scale)
 
@@ -216,7 +233,7 @@ class Window:
             "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
             "time_scale": self.time_scale, "phase": self.phase,
             "coverage": round(self.coverage(now), 6),
-            "clamped": list(self.clamped), "host_load": self.host_load(),
+            "clamped": list(self.clamped), "host_load": self.host_load().to_dict(),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from daemon.configmodel import Field
 from daemon.model import Severity
 from daemon.numbers import number_at
 from daemon.records import AlertRecord, Episode
+from daemon.window.state import HostShare
 
 LABELS = {"GREEN": "GO", "YELLOW": "CONDITIONAL", "RED": "NO-GO"}
 EXIT_CODES = {"GREEN": 0, "YELLOW": 1, "RED": 2}
@@ -142,7 +143,7 @@ class Verdict:
 
 def decide(fired: Sequence[Episode], coverage: float, metrics: dict[str, Any] | None,
            thresholds: Thresholds | None = None, time_scale: float = 1.0,
-           host_load: dict[str, Any] | None = None) -> Verdict:
+           host_load: HostShare | None = None) -> Verdict:
     """The verdict for alerts `fired` in a window covered to `coverage` (0..1).
 
     `host_load` is `HostLoad.summary()` of the window: the share of it the host was saturated.
@@ -173,18 +174,17 @@ def is_environmental(alert: AlertRecord) -> bool:
     return alert.code.startswith(ENVIRONMENTAL_PREFIXES)
 
 
-def environment(alerts: Sequence[Episode], host_load: dict[str, Any] | None,
+def environment(alerts: Sequence[Episode], host_load: HostShare | None,
                 th: Thresholds) -> Environment:
     """The host's saturated share of the window and the environmental alerts that fired.
 
     `saturated_share`: any look above the HIGH level; `sustained_share`: only spells that
     lasted `sample_for_min` real seconds — the one that can make the window YELLOW."""
-    load = host_load if isinstance(host_load, dict) else {}
-    share, sustained = _share(load.get("saturated_share")), _share(load.get("sustained_share"))
-    by = load.get("saturated_by") if isinstance(load.get("saturated_by"), dict) else {}
+    load = host_load or HostShare()
+    sustained = load.sustained_share
     return Environment(
-        host=str(load.get("host", "")), saturated_share=share, sustained_share=sustained,
-        saturated_by={str(k): v for k, v in by.items() if isinstance(v, int | float) and v},
+        host=load.host, saturated_share=load.saturated_share, sustained_share=sustained,
+        saturated_by={k: v for k, v in load.saturated_by.items() if v},
         saturated_above_percent=th.host_critical_percent,
         yellow_share=th.environment_yellow_share,
         yellow=sustained is not None and sustained > 0
@@ -192,11 +192,6 @@ def environment(alerts: Sequence[Episode], host_load: dict[str, Any] | None,
         alerts=[Listed.of(a) for a in alerts if is_environmental(a)
                 and severity_of(a) in ("CRITICAL", "HIGH", "MEDIUM")],
     )
-
-
-def _share(value: object) -> float | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-    return float(value) if ok else None  # type: ignore[arg-type]
 
 
 def _saturation_reason(env: Environment, th: Thresholds) -> Cause:

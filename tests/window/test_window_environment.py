@@ -13,17 +13,18 @@ from daemon.checks.host import saturated
 from daemon.config import ThresholdsCfg
 from daemon.sources.host import HostLook
 from daemon.window.lifecycle import WindowRunner
-from daemon.window.state import HostLoad
+from daemon.window.state import HostLoad, HostShare
 from daemon.window.verdict import decide
 from tests.window.conftest import make_status
 
 H = 3600.0
 
 
-def load(share: float | None, by: dict | None = None, sustained: float | None = -1.0) -> dict:
-    return {"host": "box", "observed_s": 100.0, "saturated_share": share,
-            "sustained_share": share if sustained == -1.0 else sustained,
-            "saturated_by": by if by is not None else {"cpu": share}}
+def load(share: float | None, by: dict | None = None,
+         sustained: float | None = -1.0) -> HostShare:
+    return HostShare(host="box", observed_s=100.0, saturated_share=share,
+                     sustained_share=share if sustained == -1.0 else sustained,
+                     saturated_by=by if by is not None else {"cpu": share})
 
 
 @pytest.mark.parametrize(("codes", "share", "color"), [

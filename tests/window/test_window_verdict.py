@@ -6,6 +6,7 @@ import pytest
 
 from daemon.clock import iso
 from daemon.records import episodes
+from daemon.window.state import HostShare
 from daemon.window.verdict import Thresholds, band, deadline_met, decide, figures, tier_deadlines
 
 T0 = 1_800_000_000.0
@@ -196,8 +197,8 @@ def test_verdict_json_keeps_its_fields(alert):
                    "escalated_from", "evidence", "runbook"}
     doc = decide([alert(severity="CRITICAL"), alert(severity="HIGH", subject="q",
                                                     silenced_before_fire=True)], 0.5, {},
-                 host_load={"host": "box", "saturated_share": 0.5, "sustained_share": 0.5,
-                            "saturated_by": {"cpu": 0.5}}).to_dict()
+                 host_load=HostShare(host="box", saturated_share=0.5, sustained_share=0.5,
+                                     saturated_by={"cpu": 0.5})).to_dict()
     assert set(doc) == {"color", "label", "reasons", "excluded", "tiers", "figures",
                         "coverage", "environment"}
     assert [set(r) for r in doc["reasons"]] == [reason_keys] * 3
