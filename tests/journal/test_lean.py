@@ -126,3 +126,4 @@ async def test_the_lean_pass_covers_clean_batches(tree: Tree,
     assert got == exact
     assert [h["lines"] for h in seen] == [400] and seen[0]["offset"] == exact["metrics"]["offset"]
     assert len(taken) > 20 and taken.count(True) > len(taken) // 2
+
