@@ -31,7 +31,7 @@ def _load(args: argparse.Namespace) -> Config:
         overrides.setdefault("window", {})["duration"] = args.window
     if getattr(args, "time_scale", None) is not None and args.command == "run":
         overrides.setdefault("window", {})["time_scale"] = args.time_scale
-    from daemon.checks.registry import check_disabled  # imports asyncio: after cpu_start
+    from daemon.checks.registry import check_disabled  # imports every rule: after cpu_start
 
     cfg = load_config(args.config, root=getattr(args, "root", None), overrides=overrides,
                       secrets=args.command not in STATE_ONLY)
@@ -201,17 +201,14 @@ def _arm_hard_stop(log: Any) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     cpu_start = _cpu_start(args.only)  # first: the host CPU sample spans the whole run
-    import anyio
-
     from daemon.echolog import configure, get_logger  # no structlog import: writes no file
-    from daemon.oneshot import check_once, exit_code
+    from daemon.oneshot import check_sync, exit_code
 
     cfg = _load(args)
     configure(None, cfg.daemon.log_level)
     try:
-        with _progress() as progress:
-            doc = anyio.run(lambda: check_once(cfg, args.only, get_logger(), progress,
-                                               cpu_start))
+        with _progress() as progress:  # no event loop (no asyncio, anyio, ssl imported)
+            doc = check_sync(cfg, args.only, get_logger(), progress, cpu_start)
     except RootMissingError as exc:
         _check_unknown(args, str(exc))
         return CHECK_UNKNOWN
@@ -231,7 +228,7 @@ def _cpu_start(only: list[str]) -> Any:
 
     from daemon.sources.host import cpu_reading
 
-    return cpu_reading(time)  # time.monotonic, what SystemClock reads (daemon.clock: asyncio)
+    return cpu_reading(time)  # time.monotonic, what SystemClock reads
 
 
 def _check_unknown(args: argparse.Namespace, problem: str) -> None:

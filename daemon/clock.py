@@ -8,10 +8,12 @@ intervals. The window's time scale lives here: a configured ("nominal") duration
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class Clock(Protocol):
@@ -84,6 +86,8 @@ class SystemClock:
         return time.monotonic()
 
     async def sleep(self, real_s: float) -> None:
+        import asyncio  # here: a loopless one-shot check never imports it
+
         await asyncio.sleep(max(0.0, real_s))
 
 
@@ -103,6 +107,8 @@ class FakeClock:
         return self._mono
 
     async def sleep(self, real_s: float) -> None:
+        import asyncio
+
         if real_s <= 0:
             await asyncio.sleep(0)
             return

@@ -1,8 +1,17 @@
-"""`burnin check`: every selected check once, now; nothing written (SPEC §7)."""
+"""`burnin check`: every selected check once, now; nothing written (SPEC §7).
+
+`check_sync` runs it without an event loop: the rules are coroutines, but in a one-shot check
+nothing needs to suspend — the env's offload calls directly instead of in a worker thread,
+its locks are no-ops, and sleeps block (`BlockingClock`) — so the whole check is driven by one
+`send(None)` and asyncio, anyio (and ssl, which asyncio pulls in) are never imported. Should
+anything still await the loop (the coroutine yields), the run is dropped and the check runs
+again under asyncio with worker threads, as before.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from daemon.checks.registry import Units
@@ -10,24 +19,60 @@ from daemon.clock import SystemClock, iso
 from daemon.config import Config
 from daemon.errors import RootMissingError
 from daemon.model import Finding, Severity, verdict_of
-from daemon.runner import run_check
+from daemon.runner import NeedsLoop, run_check, wants_loop
+from daemon.unit import Offload
 
 ORDER = ("health", "jobs", "position", "integrity")  # the order of the output's metrics
 # health runs last: its host CPU sample spans the other checks' run instead of a sleep
 RUN_ORDER = ("jobs", "position", "integrity", "health")
 
 
+class BlockingClock(SystemClock):
+    """The real clock of a loopless one-shot check: a sleep blocks (nothing else runs)."""
+
+    async def sleep(self, real_s: float) -> None:
+        time.sleep(max(0.0, real_s))
+
+
+def drive(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run `coro` to completion with one `send(None)`; NeedsLoop (after closing it) if it
+    suspends, which only an await on a real event loop does."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise NeedsLoop
+
+
+def check_sync(cfg: Config, only: list[str], log: Any,
+               progress: Callable[[str, int, int], None] | None = None,
+               cpu_start: Any = None) -> dict[str, Any]:
+    """`check_once` without an event loop; under asyncio if something needs one."""
+    try:
+        doc: dict[str, Any] = drive(check_once(cfg, only, log, progress, cpu_start,
+                                               loopless=True))
+        return doc
+    except NeedsLoop as exc:
+        log.info("oneshot_needs_loop", why=str(exc) or "a coroutine suspended")
+    import anyio
+
+    return anyio.run(lambda: check_once(cfg, only, log, progress, cpu_start))
+
+
 async def check_once(cfg: Config, only: list[str], log: Any,
                      progress: Callable[[str, int, int], None] | None = None,
-                     cpu_start: Any = None) -> dict[str, Any]:
+                     cpu_start: Any = None, loopless: bool = False) -> dict[str, Any]:
     """Run the checks in `only` once and return the `burnin.check/1` document.
 
     `cpu_start` (a `sources.host.CpuReading` taken as the process started) makes the host
-    CPU sample span the whole run; without it the sample starts here."""
+    CPU sample span the whole run; without it the sample starts here. `loopless`: see
+    `check_sync`."""
     if not cfg.root.is_dir():
         raise RootMissingError(f"observed root {cfg.root} does not exist or is not a folder")
-    clock = SystemClock(1.0)
+    clock = BlockingClock(1.0) if loopless else SystemClock(1.0)
     units = Units.build(cfg, clock, log, oneshot=True, progress=progress)
+    units.env.offload = Offload(loopless)  # before any source is made: they offload through it
     hub = units.hub
     findings: list[Finding] = []
     by_check: dict[str, dict[str, Any]] = {}
@@ -39,7 +84,7 @@ async def check_once(cfg: Config, only: list[str], log: Any,
         built = {c: units.rules(c) for c in RUN_ORDER if c in only}
         await _begin(built.get("health", []), log)  # first process looks, likewise
         for check, rules in built.items():
-            outcome = await run_check(check, rules, clock, 3600.0, log)
+            outcome = await run_check(check, rules, clock, 3600.0, log, inline=loopless)
             findings += outcome.findings + outcome.overruns
             by_check[check] = outcome.metrics
             for rule in rules:
@@ -62,6 +107,8 @@ async def _begin(rules: list[Any], log: Any) -> None:
         try:
             await rule.begin()
         except Exception as exc:
+            if wants_loop(exc):
+                raise NeedsLoop(f"rule {rule.name}: {exc}") from exc
             log.warning("rule_begin_failed", rule=rule.name, error=repr(exc))
 
 

@@ -22,21 +22,59 @@ Rules keep their own state; a rule that must survive restarts stores it under
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.model import Finding
 
 Emit = Callable[[list[Finding]], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Sources(Protocol):
     """The shared sources of one run (`daemon.sources.registry.SourceHub`)."""
 
     def get(self, name: str) -> Any: ...
+
+
+class Offload:
+    """How units run blocking calls: `await env.offload(fn, *args)`.
+
+    The daemon runs them in a worker thread (anyio) so that its event loop never blocks. A
+    one-shot `burnin check` has no loop (`loopless`, daemon.oneshot): the call runs directly —
+    nothing else would run meanwhile — and the locks of shared sources are no-ops."""
+
+    def __init__(self, loopless: bool = False) -> None:
+        self.loopless = loopless
+
+    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.loopless:
+            return fn(*args)
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    def lock(self) -> AsyncContextManager[Any]:
+        """A lock for a shared source's async API (anyio's; none needed when `loopless`)."""
+        if self.loopless:
+            return _NoLock()
+        import anyio
+
+        return anyio.Lock()
+
+
+class _NoLock:
+    """The lock of a loopless one-shot: the rules run one after the other, never together."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 @dataclass
@@ -51,6 +89,7 @@ class Env:
     state_dir: Path | None = None
     progress: Callable[[str, int, int], None] | None = None  # (label, done, total) for `check`
     window_id: str | None = None  # the burn-in window the daemon is in (None in `check`)
+    offload: Offload = field(default_factory=Offload)  # how blocking calls run
 
 
 @dataclass

@@ -6,8 +6,6 @@ reports what it sees each run; the alert engine debounces these sampled codes.
 
 from __future__ import annotations
 
-import anyio
-
 from daemon.checks.base import Rule, Tick
 from daemon.checks.registry import register
 from daemon.config import ThresholdsCfg
@@ -71,7 +69,7 @@ class HostRule(Rule):
         if self.env.oneshot:
             await self.env.clock.sleep(oneshot_wait_s(sampler.span_s()))
         span = sampler.span_s()
-        seen = await anyio.to_thread.run_sync(sampler.sample)
+        seen = await self.env.offload(sampler.sample)
         th = self.env.cfg.thresholds
         values = {"cpu_percent": _round(seen.cpu_percent),
                   "memory_percent": seen.memory_percent, "disks": seen.disks,

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import itertools
 
-import anyio
-
 from daemon import storm
 from daemon.checks import jobs_decide as jd
 from daemon.checks.base import Emit, Env, Rule, Tick
 from daemon.checks.registry import register
+from daemon.lazy import lazy
 from daemon.model import Finding
 from daemon.rulestate import RuleState
 from daemon.window.clamp import floored
+
+anyio = lazy("anyio")  # only `serve` (the daemon) uses it: a one-shot check never imports it
 
 
 @register

@@ -13,8 +13,6 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-import anyio
-
 from daemon.checks.base import Env, Rule, Tick
 from daemon.checks.registry import register
 from daemon.clock import parse_timestamp, real
@@ -117,7 +115,7 @@ class LogsRule(Rule):
         counts = Counts(re.compile(cfg.lock_timeout_pattern), re.compile(cfg.error_pattern),
                         stamps=self.env.oneshot)
         trans = LineCount()
-        await anyio.to_thread.run_sync(self._scan, counts, trans)
+        await self.env.offload(self._scan, counts, trans)
         if self.env.oneshot:
             return self._judge(tick, counts.locks, trans.n, counts.errors,
                                errors_per_hour(counts.errors, _span(counts)), counts.lines)

@@ -17,8 +17,6 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import anyio
-
 from daemon.checks.base import Env, Rule, Tick
 from daemon.checks.host import oneshot_wait_s
 from daemon.checks.registry import register
@@ -218,7 +216,7 @@ class ProcessRule(Rule):
             return [look(t, root, clock.monotonic(), h) for t, h in zip(targets, hints,
                                                                        strict=True)]
 
-        return await anyio.to_thread.run_sync(work)
+        return await self.env.offload(work)
 
     def _keep_s(self) -> float:
         cfg, clock = self.env.cfg, self.env.clock

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 import orjson
 
 from daemon.checks.base import Rule, Tick
@@ -60,12 +59,12 @@ class StateRule(Rule):
     async def run(self, tick: Tick) -> list[Finding]:
         # Reads happen in a worker thread: a hung file system stalls the rule, not the loop
         # (a FIFO or device is refused outright by read_regular / last_complete_line).
-        out, state = await anyio.to_thread.run_sync(self._look)
+        out, state = await self.env.offload(self._look)
         if any(f.code == "state.mismatch" for f in out):
             # The writer appends the transition, then replaces the state file: a look that
             # falls between the two writes is not a mismatch. Look again after the settle delay.
             await self.env.clock.sleep(self.env.cfg.state.settle)
-            out, state = await anyio.to_thread.run_sync(self._look)
+            out, state = await self.env.offload(self._look)
         tick.metric("state", {"state": state})
         return out
 

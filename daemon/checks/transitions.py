@@ -11,8 +11,6 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-import anyio
-
 from daemon.checks.base import Rule, Tick
 from daemon.checks.registry import register
 from daemon.model import Finding, Kind, finding
@@ -85,7 +83,7 @@ class TransitionsRule(Rule):
         path = cfg.observed(rel)
         if not path.exists():
             return [finding("source.unavailable", rel, "transitions log is missing", {"path": rel})]
-        found, figures = await anyio.to_thread.run_sync(self._scan, path, rel)
+        found, figures = await self.env.offload(self._scan, path, rel)
         tick.metric("transitions", figures)
         return self._only_new_events(found)
 

@@ -15,27 +15,27 @@ after the settle delay before they are judged.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
-import anyio.to_thread
 import psutil
 
 from daemon.clock import Clock, real
 from daemon.config import JobsCfg
 from daemon.errors import ConfigError
+from daemon.lazy import lazy
 from daemon.sources import jobs_parse as jp
 from daemon.sources import jobs_scan as scan
 from daemon.sources.jobs_index import JobIndex, Obs, Settings
 from daemon.sources.registry import source
 from daemon.sources.regular import kind as kind_of
-from daemon.unit import Env
+from daemon.unit import Env, Offload
 
+anyio = lazy("anyio")  # the watcher (daemon only); a loopless one-shot check never imports it
+asyncio = lazy("asyncio")
 HOUR = 3600.0
 CHUNK = 2048  # files read per thread hop during a rescan
 Item = tuple[str, str, str]  # (kind, folder, name)
@@ -51,7 +51,7 @@ def jobs_source(env: Env) -> JobsSource:
     root and the config file's name (for errors), not the whole Config."""
     cfg = env.cfg
     return JobsSource(cfg.jobs, root=cfg.root, config_file=cfg.source, clock=env.clock,
-                      log=env.log, oneshot=env.oneshot)
+                      log=env.log, oneshot=env.oneshot, offload=env.offload)
 
 
 class JobsSource:
@@ -62,8 +62,9 @@ class JobsSource:
     step_ms = 50
 
     def __init__(self, jobs: JobsCfg, *, root: Path, config_file: str, clock: Clock, log: Any,
-                 oneshot: bool = False) -> None:
+                 oneshot: bool = False, offload: Offload | None = None) -> None:
         self.jobs, self.clock, self.log, self.oneshot = jobs, clock, log, oneshot
+        self.offload = offload or Offload()  # worker threads, or direct in a loopless check
         self.root = os.path.abspath(root)
         self.patterns = _patterns(jobs, config_file)
         self.order = [self.patterns[k] for k in jp.KINDS]
@@ -79,7 +80,7 @@ class JobsSource:
         self.scanned = False
         self.event_filter: Callable[[set[Any]], set[Any]] | None = None  # test hook: drop events
         self._watch_since = math.inf
-        self._lock: anyio.Lock | None = None
+        self._lock: Any = None
 
     def _window_s(self) -> float:
         """The rate window in real seconds: one nominal hour; all of history in one shot."""
@@ -89,10 +90,10 @@ class JobsSource:
 
     async def rescan(self) -> None:
         """Reconcile the index with a full listing of every folder."""
-        self._lock = self._lock or anyio.Lock()
+        self._lock = self._lock or self.offload.lock()
         async with self._lock:
             started = self.clock.monotonic()
-            listings = await anyio.to_thread.run_sync(self._list_all)
+            listings = await self.offload(self._list_all)
             todo, gone = self._diff(listings)
             counting = self.scanned and self._watch_since < started
             missed = await self._read_and_apply(todo, listings, counting)
@@ -164,6 +165,8 @@ class JobsSource:
         """Read new and changed files in a thread, chunk by chunk, applying the previous
         chunk on the loop meanwhile (the reads release the GIL)."""
         chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        if self.offload.loopless:
+            return self._read_ahead(chunks, listings, counting)
         missed = 0
         nxt = asyncio.ensure_future(self._read(chunks[0], listings)) if chunks else None
         try:
@@ -179,11 +182,31 @@ class JobsSource:
                 nxt.cancel()
         return missed
 
+    def _read_ahead(self, chunks: list[list[Item]], listings: dict[str, Any],
+                    counting: bool) -> int:
+        """`_read_and_apply` of a loopless one-shot check: one worker thread reads the next
+        chunk while this one applies the previous (no thread for a single chunk)."""
+        if len(chunks) < 2:
+            return sum(self._apply_looks(self._read_now(c, listings), counting) for c in chunks)
+        from concurrent.futures import ThreadPoolExecutor
+
+        missed = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="burnin-jobs") as pool:
+            nxt = pool.submit(self._read_now, chunks[0], listings)
+            for i in range(len(chunks)):
+                looks = nxt.result()
+                if i + 1 < len(chunks):
+                    nxt = pool.submit(self._read_now, chunks[i + 1], listings)
+                missed += self._apply_looks(looks, counting)
+        return missed
+
     async def _read(self, chunk: list[Item], listings: dict[str, Any],
                     ) -> list[tuple[str, str, Obs | None]]:
-        known = [None if kind == "claims" else (listings[folder][name], 0.0)
-                 for kind, folder, name in chunk]  # claims need their ctime: stat them
-        return await anyio.to_thread.run_sync(scan.look_many, self.root, chunk, known)
+        return await self.offload(scan.look_many, self.root, chunk, _known(chunk, listings))
+
+    def _read_now(self, chunk: list[Item], listings: dict[str, Any],
+                  ) -> list[tuple[str, str, Obs | None]]:
+        return scan.look_many(self.root, chunk, _known(chunk, listings))
 
     def _apply_looks(self, looks: list[tuple[str, str, Obs | None]], counting: bool) -> int:
         now = self.clock.time()
@@ -223,7 +246,7 @@ class JobsSource:
         due = [it for it, t in self.rereads.items() if force or t <= now]
         for it in due:
             del self.rereads[it]
-        looks = await anyio.to_thread.run_sync(scan.look_many, self.root, due)
+        looks = await self.offload(scan.look_many, self.root, due)
         now = self.clock.time() + (self.jobs.settle if force else 0.0)
         for kind, name, obs in looks:
             if obs is None:
@@ -315,7 +338,7 @@ class JobsSource:
             changes = self.event_filter(changes)
         self.stats["events"] += len(changes)
         items = sorted({it for _, path in changes if (it := self._item(path)) is not None})
-        looks = await anyio.to_thread.run_sync(scan.look_many, self.root, items)
+        looks = await self.offload(scan.look_many, self.root, items)
         now = self.clock.time()
         for kind, name, obs in looks:
             if obs is None:
@@ -385,6 +408,12 @@ def _patterns(jobs: JobsCfg, config_file: str) -> dict[str, jp.Pattern]:
         return {k: jp.split_pattern(k, getattr(jobs, k)) for k in jp.KINDS}
     except ValueError as exc:
         raise ConfigError(config_file, "jobs", str(exc)) from None
+
+
+def _known(chunk: list[Item], listings: dict[str, Any]) -> list[Any]:
+    """What the listing already says of each file (claims need their ctime: stat them)."""
+    return [None if kind == "claims" else (listings[folder][name], 0.0)
+            for kind, folder, name in chunk]
 
 
 def _settings(j: JobsCfg, patterns: dict[str, jp.Pattern], window_s: float) -> Settings:

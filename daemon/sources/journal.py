@@ -22,8 +22,6 @@ import os
 import threading
 from typing import IO, Any
 
-import anyio
-
 from daemon.rulestate import RuleState
 from daemon.sources import journal_conditions as cond
 from daemon.sources import journal_split as split
@@ -77,28 +75,28 @@ class JournalSource:
         self._loaded = False
         self._dirty = False
         self._busy = threading.Lock()  # held while a pass mutates the books
-        self._lock: anyio.Lock | None = None
+        self._lock: Any = None
 
     # ---------------------------------------------------------------- async API
 
     async def position(self, now: float) -> Observed:
         """Apply the new bytes; what they and the file show now (judged by the rule)."""
         async with self._locked():
-            return await anyio.to_thread.run_sync(self._guarded, self.advance, now)
+            return await self.env.offload(self._guarded, self.advance, now)
 
     async def integrity(self, now: float) -> Observed:
         """Full replay from byte 0 compared with the incremental state (judged by the rule)."""
         async with self._locked():
-            return await anyio.to_thread.run_sync(self._guarded, self.verify, now)
+            return await self.env.offload(self._guarded, self.verify, now)
 
     def _guarded(self, step: Any, now: float) -> Observed:
         with self._busy:
             result: Observed = step(now)
             return result
 
-    def _locked(self) -> anyio.Lock:
+    def _locked(self) -> Any:
         if self._lock is None:
-            self._lock = anyio.Lock()
+            self._lock = self.env.offload.lock()
         return self._lock
 
     # ---------------------------------------------------------------- position
