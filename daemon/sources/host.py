@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
-
+from daemon.lazy import lazy
 from daemon.sources.registry import source
+
+psutil = lazy("psutil")  # on first use: a check without host or process rules never imports it
 
 _IDLE_FIELDS = ("idle", "iowait")
 

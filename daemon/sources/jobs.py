@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from daemon.clock import Clock, real
 from daemon.config import JobsCfg
 from daemon.errors import ConfigError
@@ -34,6 +32,7 @@ from daemon.sources.registry import source
 from daemon.sources.regular import kind as kind_of
 from daemon.unit import Env, Offload
 
+psutil = lazy("psutil")  # on first use: a check without host or process rules never imports it
 anyio = lazy("anyio")  # the watcher (daemon only); a loopless one-shot check never imports it
 asyncio = lazy("asyncio")
 HOUR = 3600.0

@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from daemon.config import ProcessCfg
+from daemon.lazy import lazy
 from daemon.sources.regular import read_regular
+
+psutil = lazy("psutil")  # on first use: a check without host or process rules never imports it
 
 UP, DOWN, UNREADABLE, BAD_PIDFILE = "up", "down", "unreadable", "bad_pidfile"
 _PIDFILE_READ_MAX = 4096
-_GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ def sample(name: str, pid: int, now_mono: float) -> ProcLook:
             created = proc.create_time()
             rss = proc.memory_info().rss
             times = proc.cpu_times()
-    except _GONE:
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return ProcLook(name, DOWN, now_mono, pid=pid, reason=f"pid {pid} is not running")
     except (psutil.AccessDenied, PermissionError, OSError) as exc:
         return ProcLook(name, UNREADABLE, now_mono, pid=pid,

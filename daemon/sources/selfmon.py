@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-import psutil
-
 from daemon.clock import Clock
+from daemon.lazy import lazy
 from daemon.sources.registry import source
 from daemon.unit import Env
+
+psutil = lazy("psutil")  # on first use: a check without host or process rules never imports it
 
 PROBE_INTERVAL_S = 0.25  # a block of > 100 ms still shows as oversleep of the probe spanning it
 CPU_MIN_INTERVAL_S = 1.0
