@@ -14,7 +14,6 @@ import contextlib
 import errno
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +26,8 @@ def write_bytes(path: Path, data: bytes, *, retries: int = 10, retry_delay_s: fl
                 mode: int | None = None) -> None:
     """Replace `path` with `data` atomically and durably (`mode`: permission bits of the new
     file, e.g. 0o644 for a file other users read; default: mkstemp's 0600)."""
+    import tempfile  # here: `burnin check` writes nothing and never imports it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
