@@ -175,11 +175,13 @@ class _Run:
 
     def read(self, fd: int, limit: int, progress: Callable[[int], None] | None) -> None:
         reported, self.whole = self.offset, True
+        buf = bytearray(CHUNK)  # one buffer, read into again and again (no fresh pages)
         while self.offset < limit:
             want = min(CHUNK, limit - self.offset)
-            data = os.pread(fd, want, self.offset)
+            got = os.preadv(fd, [memoryview(buf)[:want]], self.offset)
+            data: bytes | bytearray = buf if got == CHUNK else bytes(buf[:got])
             end = data.rfind(b"\n")
-            if end < 0 and (len(data) < want or want == limit - self.offset):
+            if end < 0 and (got < want or want == limit - self.offset):
                 break  # an unterminated tail: for the exact path, which measures it
             if end <= 0 or not self.take(data, end):
                 self.whole = False  # a line longer than a chunk, a blank line, an unclean batch
@@ -193,7 +195,7 @@ class _Run:
         if progress is not None:
             progress(self.offset)
 
-    def take(self, data: bytes, end: int) -> bool:
+    def take(self, data: bytes | bytearray, end: int) -> bool:
         """Apply the lines of `data[:end]` when all are clean events (else change nothing)."""
         if not data.isascii():
             return False
