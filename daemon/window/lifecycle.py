@@ -93,8 +93,8 @@ class WindowRunner:
             window.clamped = found
             window.save()
             for entry in found:
-                log.warning("window.clamped", window_id=window.id, key=entry["key"],
-                            floor_s=entry["floor_s"], text=entry["text"])
+                log.warning("window.clamped", window_id=window.id, key=entry.key,
+                            floor_s=entry.floor_s, text=entry.text)
 
     def _count_missed(self, window: Window, gap: dict[str, float]) -> None:
         nominal = (gap["to"] - gap["from"]) * window.time_scale

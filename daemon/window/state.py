@@ -18,6 +18,7 @@ from typing import Any
 from daemon import atomic
 from daemon.clock import iso
 from daemon.numbers import required as _num
+from daemon.window.clamp import Clamp
 
 PHASES = ("running", "completed", "stopped")
 SCHEMA = "burnin.window/1"
@@ -147,7 +148,7 @@ class Window:
     finished_at: float | None = None
     verdict: str | None = None
     host: HostLoad = field(default_factory=lambda: HostLoad())
-    clamped: list[dict[str, Any]] = field(default_factory=list)
+    clamped: list[Clamp] = field(default_factory=list)
     path: Path | None = field(default=None, repr=False, compare=False)
     persist_every_s: float = field(default=2.0, repr=False, compare=False)
     last_gap: dict[str, float] | None = field(default=None, repr=False, compare=False)
@@ -233,7 +234,8 @@ class Window:
             "duration_s": self.duration_s, "elapsed_s": round(self.elapsed_s(now), 3),
             "time_scale": self.time_scale, "phase": self.phase,
             "coverage": round(self.coverage(now), 6),
-            "clamped": list(self.clamped), "host_load": self.host_load().to_dict(),
+            "clamped": [c.to_dict() for c in self.clamped],
+            "host_load": self.host_load().to_dict(),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -243,7 +245,8 @@ class Window:
             "heartbeat_at": self.heartbeat_at, "downtime": self.downtime,
             "checks": {k: vars(v) for k, v in self.checks.items()}, "restarts": self.restarts,
             "spots_written": self.spots_written, "finished_at": self.finished_at,
-            "verdict": self.verdict, "host": self.host.to_dict(), "clamped": self.clamped,
+            "verdict": self.verdict, "host": self.host.to_dict(),
+            "clamped": [c.to_dict() for c in self.clamped],
         }
 
     @classmethod
@@ -267,7 +270,7 @@ def _from_dict(doc: object) -> Window:
         restarts=int(doc["restarts"]), spots_written=int(doc["spots_written"]),
         finished_at=None if doc["finished_at"] is None else _num(doc["finished_at"]),
         verdict=doc["verdict"], host=HostLoad.from_dict(doc.get("host")),
-        clamped=[c for c in _list(doc.get("clamped")) if isinstance(c, dict)],
+        clamped=[c for c in map(Clamp.parse, _list(doc.get("clamped"))) if c is not None],
     )
     if win.phase not in PHASES or win.time_scale <= 0 or win.duration_s <= 0:
         raise ValueError(f"bad phase, scale or duration in {win.id}")

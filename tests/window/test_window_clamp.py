@@ -28,9 +28,9 @@ from daemon.window.lifecycle import WindowRunner
 def test_clamped_limits_table(scale, keys):
     """Which default limits each time scale floors."""
     found = clamped_limits(load_config(), scale)
-    assert [c["key"] for c in found] == keys
+    assert [c.key for c in found] == keys
     for c in found:
-        assert c["scaled_s"] < c["floor_s"] and c["floor_key"] in c["text"]
+        assert c.scaled_s < c.floor_s and c.floor_key in c.text
 
 
 def test_floored_is_the_larger_of_scaled_and_floor():
@@ -63,10 +63,20 @@ def test_window_says_what_was_floored_once(tmp_path: Path, capsys):
         runner.close()
         WindowRunner.from_config(cfg, tmp_path, clock).start()
     said = [e for e in logs if e["event"] == "window.clamped"]
-    assert [e["key"] for e in said] == [c["key"] for c in window.clamped]
+    assert [e["key"] for e in said] == [c.key for c in window.clamped]
     assert "jobs.pending_after" in [c["key"] for c in window.status(clock.time())["clamped"]]
     clock.advance(1.0)
     _, _, folder = runner.finish(clock.time(), [], {"metrics": {}})
     doc = orjson.loads((folder / "final.json").read_bytes())
     assert len(doc["window"]["clamped"]) == 4
     assert "Floored: jobs.pending\\_after" in (folder / "final.md").read_text()
+
+
+def test_a_clamp_round_trips_and_a_damaged_one_is_dropped():
+    """window.json keeps each floored limit whole; a damaged stored entry reads as None."""
+    from daemon.window.clamp import Clamp
+
+    (first, *_) = clamped_limits(load_config(), 8640.0)
+    assert Clamp.parse(orjson.loads(orjson.dumps(first.to_dict()))) == first
+    assert [Clamp.parse(bad) for bad in (None, {}, {**first.to_dict(), "floor_s": "2"},
+                                         {**first.to_dict(), "key": 3})] == [None] * 4
