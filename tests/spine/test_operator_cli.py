@@ -335,7 +335,10 @@ def test_continuing_windows_each_print_their_verdict_and_the_next_start(
     lines: list[str] = []
     try:
         assert proc.stdout is not None
-        while sum("ended: verdict" in ln for ln in lines) < 2:
+        # the third window's start line follows the second end line: wait for it too (a
+        # SIGTERM sent right after the end line may otherwise beat it)
+        while (sum("ended: verdict" in ln for ln in lines) < 2
+               or sum("(new, 1h)" in ln for ln in lines) < 3):
             line = proc.stdout.readline()
             assert line, "the daemon exited early"
             lines.append(line)
