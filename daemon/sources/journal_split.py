@@ -82,12 +82,24 @@ def _cuts(fh: IO[bytes], size: int) -> list[int]:
     and `size` (increasing)."""
     cuts = [0]
     for n in range(1, PIECES):
-        fh.seek(size * n // PIECES)
-        nl = fh.read(1 << 20).find(b"\n")
-        at = size * n // PIECES + nl + 1
-        if nl >= 0 and cuts[-1] < at < size:
+        at = _after_newline(fh, size * n // PIECES)
+        if at is not None and cuts[-1] < at < size:
             cuts.append(at)
     return [*cuts, size]
+
+
+def _after_newline(fh: IO[bytes], at: int) -> int | None:
+    """The offset just after the first newline at or after `at` (looked for in the next
+    64 KiB, then 1 MiB more), or None."""
+    fh.seek(at)
+    for size in (1 << 16, 1 << 20):
+        data = fh.read(size)
+        nl = data.find(b"\n")
+        if nl >= 0:
+            return fh.tell() - len(data) + nl + 1
+        if len(data) < size:
+            break
+    return None
 
 
 def _on_two_cores(fh: IO[bytes], book: Book, fresh: Book, cuts: list[int],
