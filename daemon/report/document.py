@@ -8,6 +8,7 @@ safe form); each renderer escapes them for its own format.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from daemon.clock import iso, parse_timestamp
@@ -53,7 +54,8 @@ def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: li
         if interim else None,
         "system": str(status.get("system") or ""),
         "window": window_summary(window, now),
-        "verdict": {**verdict.to_dict(), "figures": graded, "exit_code": verdict.exit_code},
+        "verdict": {**verdict.to_dict(), "figures": [asdict(g) for g in graded],
+                    "exit_code": verdict.exit_code},
         "summary": {**summary(metrics, fired), **peaks(points)},
         "issues": issues(fired, window.time_scale),
         "recommendation": recommendation(verdict.color, interim),

@@ -40,14 +40,35 @@ BAND_RANK = {"unknown": 0, "green": 1, "yellow": 2, "red": 3}
 SEVERITY_RANK = RANK
 
 
+@dataclass(frozen=True, slots=True)
+class FigureAlert:
+    """The most severe alert that fired for a figure, how many fired, and whether all of that
+    tier were silenced before firing (expected)."""
+
+    severity: str
+    code: str
+    count: int
+    expected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Graded(Figure):
+    """A figure with its last and worst value, its worst alert, and a band never better than
+    any of them (the report's `verdict.figures`)."""
+
+    last: float | None = None
+    worst: float | None = None
+    alert: FigureAlert | None = None
+
+
 def grade(figures: Sequence[Figure], points: list[dict[str, Any]],
-          alerts: Sequence[Episode], th: Thresholds | None = None) -> list[dict[str, Any]]:
+          alerts: Sequence[Episode], th: Thresholds | None = None) -> list[Graded]:
     """Each figure with `last`, `worst`, `alert` (the worst that fired for it) and its band."""
     return [grade_one(f, points, alerts, th or Thresholds()) for f in figures]
 
 
 def grade_one(fig: Figure, points: list[dict[str, Any]], alerts: Sequence[Episode],
-              th: Thresholds) -> dict[str, Any]:
+              th: Thresholds) -> Graded:
     src = SOURCES.get(fig.key, Source(None, (), None))
     mine = [a for a in alerts if a.code in src.codes]
     last = fig.value
@@ -57,9 +78,9 @@ def grade_one(fig: Figure, points: list[dict[str, Any]], alerts: Sequence[Episod
     alert = worst_alert(mine)
     bands = [fig.band, value_band(fig.key, worst, th)]
     if alert is not None:
-        bands.append(ALERT_BAND[alert["severity"]])
-    return {**asdict(fig), "last": last, "worst": worst, "alert": alert,
-            "band": max(bands, key=lambda b: BAND_RANK.get(b, 0))}
+        bands.append(ALERT_BAND[alert.severity])
+    return Graded(**(asdict(fig) | {"band": max(bands, key=lambda b: BAND_RANK.get(b, 0))}),
+                  last=last, worst=worst, alert=alert)
 
 
 def worst_of(values: list[object]) -> float | None:
@@ -85,12 +106,12 @@ def value_band(key: str, value: float | None, th: Thresholds) -> str:
     return band(value, *limits[key])
 
 
-def worst_alert(alerts: Sequence[Episode]) -> dict[str, Any] | None:
+def worst_alert(alerts: Sequence[Episode]) -> FigureAlert | None:
     """The most severe alert of a figure: severity, code, how many fired, expected or not."""
     if not alerts:
         return None
     top = max(alerts, key=lambda a: SEVERITY_RANK[severity_of(a)])
     sev = severity_of(top)
     same = [a for a in alerts if severity_of(a) == sev]
-    return {"severity": sev, "code": top.code, "count": len(alerts),
-            "expected": all(a.silenced_before_fire for a in same)}
+    return FigureAlert(severity=sev, code=top.code, count=len(alerts),
+                       expected=all(a.silenced_before_fire for a in same))

@@ -66,7 +66,7 @@ def test_band_and_worst_table(key, last, series, fired, band, worst):
     base = fig(key, last) if key != "stale_claims" else Figure(
         key, "Stale claims", last, "count", "unknown")
     out = grade_one(base, points, fired, TH)
-    assert (out["band"], out["worst"], out["last"]) == (band, worst, last)
+    assert (out.band, out.worst, out.last) == (band, worst, last)
 
 
 @pytest.mark.parametrize(("key", "severity"), list(itertools.product(
@@ -76,16 +76,17 @@ def test_a_band_is_never_better_than_the_alert_that_fired(key, severity):
     for code in SOURCES[key].codes:
         base = Figure(key, key, 0.0, "x", "green")
         out = grade_one(base, [{SOURCES[key].series: 0.0}], [alert(code, severity)], TH)
-        assert BAND_RANK[out["band"]] >= BAND_RANK[ALERT_BAND[severity]]
-        assert out["alert"]["severity"] == severity and out["alert"]["code"] == code
+        assert BAND_RANK[out.band] >= BAND_RANK[ALERT_BAND[severity]]
+        assert out.alert is not None
+        assert (out.alert.severity, out.alert.code) == (severity, code)
 
 
 def test_grade_keeps_order_and_fields():
     """grade() returns every figure, in order, with the verdict's fields kept."""
     base = figures({}, [], TH)
     out = grade(base, [], [])
-    assert [f["key"] for f in out] == [f.key for f in base]
-    assert all(f["label"] and "last" in f and "worst" in f for f in out)
+    assert [f.key for f in out] == [f.key for f in base]
+    assert all(f.label and f.last == f.value and f.alert is None for f in out)
 
 
 def lock_status(rate: float) -> dict:
@@ -136,10 +137,10 @@ def test_graded_figure_invariants(key, last, series, fired):
     out = grade_one(base, points, alerts, TH)
     seen = [v for v in [last, *(series if src.series else [])] if v is not None]
     if seen:
-        assert out["worst"] is not None and out["worst"] >= max(seen)
+        assert out.worst is not None and out.worst >= max(seen)
     floor = [ALERT_BAND[severity_of(a)] for a in alerts]
-    floor += [value_band(key, out["worst"], TH), value_band(key, last, TH)]
-    assert all(BAND_RANK[out["band"]] >= BAND_RANK[b] for b in floor)
+    floor += [value_band(key, out.worst, TH), value_band(key, last, TH)]
+    assert all(BAND_RANK[out.band] >= BAND_RANK[b] for b in floor)
 
 
 def test_an_event_is_never_counted_as_still_open():
