@@ -157,13 +157,10 @@ class KeyTable:
             return []
         return self._add_with_duplicates(arr)
 
-    def seen_any(self, hashes: np.ndarray) -> bool:
-        """Whether any of these hashes is already in the table (the table is unchanged)."""
-        return self._any_known(np.asarray(hashes, dtype=np.uint64))
-
     def meets(self, ranked: np.ndarray) -> bool:
-        """`seen_any` for sorted unique hashes (a merged half's level): each level and the
-        query are merged by one stable sort (two sorted runs) and checked for a repeat."""
+        """Whether any of these sorted unique hashes (a merged half's level) is already in the
+        table: each level and the query are merged by one stable sort (two sorted runs) and
+        checked for a repeat."""
         for level in self.levels:
             both = np.sort(np.concatenate((level, ranked)), kind="stable")
             if bool((both[1:] == both[:-1]).any()):
