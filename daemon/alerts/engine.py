@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 
 from daemon import storm
-from daemon.alerts import decide, router, store, walguard
+from daemon.alerts import decide, router, store
 from daemon.alerts.deadman import Deadman
 from daemon.alerts.memqueue import MemQueue, Unsaved
 from daemon.alerts.retry import FAILING_AFTER
@@ -92,7 +92,7 @@ class AlertEngine:
         """Load everything the engine remembers (alert states, waiting groups, silences,
         applied acks, notified events, channel health) and start the channels."""
         self.db = store.open_db(self.cfg.runtime_dir / "alerts.sqlite3", self.log)
-        walguard.bound(self.db, self.cfg.alerts.max_db_bytes)
+        store.bound_disk(self.db, self.cfg.alerts.max_db_bytes)
         self.outbox = store.Outbox(self.db)
         self.states = store.load_states(self.db)
         self.held = [router.Held(c, d, r) for c, d, r in store.load_held(self.db)]
@@ -346,7 +346,7 @@ class AlertEngine:
                 self._committed()
                 return False
             except sqlite3.Error as exc:
-                walguard.after_failure(self.db)
+                store.after_failure(self.db)
                 self.unsaved.error, began = str(exc), True
                 self.log.error("alerts.commit_failed", error=str(exc), outbox="memory")
         self.unsaved.keep(batch.removed, batch.episodes, batch.digests)
@@ -357,8 +357,8 @@ class AlertEngine:
 
     def _committed(self) -> None:
         self.commits += 1
-        if self.commits % walguard.CHECKPOINT_EVERY == 0:
-            walguard.checkpoint(self.db)
+        if self.commits % store.CHECKPOINT_EVERY == 0:
+            store.checkpoint(self.db)
 
     def _recover(self, now: float) -> None:
         """Write what memory kept (alert states, history, messages not in flight) in one
@@ -376,13 +376,13 @@ class AlertEngine:
                 for row in idle:
                     self.outbox.enqueue(row.msg_id, row.channel, row.payload, row.created)
         except sqlite3.Error:
-            walguard.after_failure(self.db)
+            store.after_failure(self.db)
             self._outbox_health(now)  # still failing: observed again (a debounce may wait)
             return
         self.memory.forget(idle)
         was = self.unsaved
         self.unsaved = Unsaved()
-        walguard.checkpoint(self.db)
+        store.checkpoint(self.db)
         self.log.info("alerts.outbox_recovered", moved=len(idle), batches=was.batches,
                       error=was.error)
         self._wake(list(self.workers))
@@ -469,7 +469,7 @@ class AlertEngine:
                 with store.transaction(self.db):
                     store.save_acks_applied(self.db, applied)
             except sqlite3.Error:  # kept in memory: written at recovery
-                walguard.after_failure(self.db)
+                store.after_failure(self.db)
 
     def _on_health(self, channel: str, status: str, detail: str) -> None:
         self.health[channel] = status

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from daemon.alerts import store, walguard
+from daemon.alerts import store
 from daemon.clock import SystemClock
 from daemon.model import finding
 from tests.alerts.support import log, make_cfg, running  # noqa: F401 (fixtures)
@@ -72,7 +72,7 @@ async def test_alerts_fired_on_a_full_runtime_disk_are_delivered_then_stored(
         async with running(cfg, clock, log) as eng:
             await eng.observe("r0", [finding("process.down", "w0", "down")], clock.time())
             await until(lambda: ("process.down", "w0") in firing(srv))
-            walguard.checkpoint(eng.db)  # no WAL left to reuse: the next commit must grow it
+            store.checkpoint(eng.db)  # no WAL left to reuse: the next commit must grow it
             filler = fill(runtime)
             for i in range(1, 6):
                 await eng.observe(f"r{i}", [finding("process.down", f"w{i}", "down")],
@@ -108,7 +108,7 @@ async def test_undelivered_memory_messages_move_to_sqlite_and_are_sent_once_back
         cfg = make_cfg({"webhook": [{"url": srv.url, "name": "h"}]})
         clock = SystemClock()
         async with running(cfg, clock, log) as eng:
-            walguard.checkpoint(eng.db)
+            store.checkpoint(eng.db)
             filler = fill(runtime)
             await eng.observe("r", [finding("process.down", "w", "down")], clock.time())
             await until(lambda: len(srv.requests) == 1)  # refused: an hour's back-off
@@ -135,7 +135,7 @@ async def test_a_stored_message_sent_while_the_disk_is_full_is_not_sent_again(
         async with running(cfg, clock, log) as eng:
             await eng.observe("r1", [finding("process.down", "w1", "down")], clock.time())
             await until(lambda: eng.workers["webhook:h"].queued()["attempts"] == 1)
-            walguard.checkpoint(eng.db)
+            store.checkpoint(eng.db)
             filler = fill(runtime)
             await until(lambda: len(srv.requests) == 2)  # accepted; its deletion refused
             await eng.observe("r2", [finding("process.down", "w2", "down")], clock.time())
@@ -158,13 +158,13 @@ async def test_the_wal_is_truncated_and_the_database_bounded(make_cfg, log) -> N
             await eng.observe(f"r{i}", [finding("process.down", f"w{i}", "d" * 2000)], 0.0)
         wal = Path(str(cfg.runtime_dir / "alerts.sqlite3") + "-wal")
         grown = wal.stat().st_size
-        walguard.checkpoint(eng.db)
+        store.checkpoint(eng.db)
         truncated = wal.stat().st_size
         limit = eng.db.execute("PRAGMA journal_size_limit").fetchone()[0]
         pages = eng.db.execute("PRAGMA max_page_count").fetchone()[0]
         page = eng.db.execute("PRAGMA page_size").fetchone()[0]
     assert grown > 0 and truncated == 0
-    assert limit == walguard.WAL_LIMIT_BYTES and pages * page <= 1 << 20
+    assert limit == store.WAL_LIMIT_BYTES and pages * page <= 1 << 20
 
 
 @pytest.mark.slow

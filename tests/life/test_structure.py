@@ -18,7 +18,8 @@ from daemon.status import CheckState, build_status
 
 DAEMON = Path(__file__).parents[2] / "daemon"
 SQL = re.compile(r"\b(SELECT\s+\S+.*\bFROM|INSERT\s+(OR\s+\w+\s+)?INTO|DELETE\s+FROM|"
-                 r"UPDATE\s+\w+\s+SET|CREATE\s+(TABLE|INDEX))\b", re.IGNORECASE)
+                 r"UPDATE\s+\w+\s+SET|CREATE\s+(TABLE|INDEX)|PRAGMA\s+\w+|"
+                 r"[\"'](BEGIN|COMMIT|ROLLBACK)\b|\.execute(many|script)?\()", re.IGNORECASE)
 
 
 def test_build_status_is_pure_and_complete() -> None:
