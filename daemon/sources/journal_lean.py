@@ -153,10 +153,10 @@ class Reader:
         if self.how is None or self.decoders is None or start >= limit:
             return None
         run = _Run(self.how, self.decoders, start)
-        run.read(fh.fileno(), limit, progress)
+        run.read(fh, limit, progress)
         while (repeat := run.first_repeat()) is not None:
             run = _Run(self.how, self.decoders, start)  # a key seen twice: the batches
-            run.read(fh.fileno(), repeat, progress)  # before its second sighting
+            run.read(fh, repeat, progress)  # before its second sighting
             run.whole = False
         return run.half() if run.events else None
 
@@ -173,12 +173,12 @@ class _Run:
         self.ends: list[tuple[int, int]] = []  # (events, offset) after each batch
         self.history = History()
 
-    def read(self, fd: int, limit: int, progress: Callable[[int], None] | None) -> None:
+    def read(self, fh: IO[bytes], limit: int, progress: Callable[[int], None] | None) -> None:
         reported, self.whole = self.offset, True
         buf = bytearray(CHUNK)  # one buffer, read into again and again (no fresh pages)
         while self.offset < limit:
             want = min(CHUNK, limit - self.offset)
-            got = os.preadv(fd, [memoryview(buf)[:want]], self.offset)
+            got = _read_at(fh, memoryview(buf)[:want], self.offset)
             data: bytes | bytearray = buf if got == CHUNK else bytes(buf[:got])
             end = data.rfind(b"\n")
             if end < 0 and (got < want or want == limit - self.offset):
@@ -262,6 +262,15 @@ class _Run:
                 "history": list(self.history.batches), "history_start": self.history.start,
                 "offset": self.offset, "lines": self.lines, "crc": self.crc,
                 "length": self.offset - self.start, "whole": self.whole}
+
+
+def _read_at(fh: IO[bytes], view: memoryview, offset: int) -> int:
+    """Fill `view` from byte `offset` (fewer bytes only at the end of the file): `os.preadv`
+    where there is one (no seek: the forked child shares none), else seek and read."""
+    if hasattr(os, "preadv"):
+        return os.preadv(fh.fileno(), [view], offset)
+    fh.seek(offset)
+    return fh.readinto(view) or 0
 
 
 def _one_per_line(data: bytes, end: int, text: np.ndarray, nls: np.ndarray) -> bool:

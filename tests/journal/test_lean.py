@@ -127,3 +127,12 @@ async def test_the_lean_pass_covers_clean_batches(tree: Tree,
     assert [h["lines"] for h in seen] == [400] and seen[0]["offset"] == exact["metrics"]["offset"]
     assert len(taken) > 20 and taken.count(True) > len(taken) // 2
 
+
+
+async def test_without_preadv_the_file_is_read_by_seek_and_read(
+        tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the OS has no preadv (Windows), the lean pass reads through the file object."""
+    tree.append(*healthy(300), b"{oops\n", *healthy(50, 300))
+    exact = await replay(tree, monkeypatch, "exact")
+    monkeypatch.delattr(lean.os, "preadv")
+    assert await replay(tree, monkeypatch, "lean") == exact
