@@ -135,4 +135,9 @@ async def test_without_preadv_the_file_is_read_by_seek_and_read(
     tree.append(*healthy(300), b"{oops\n", *healthy(50, 300))
     exact = await replay(tree, monkeypatch, "exact")
     monkeypatch.delattr(lean.os, "preadv")
+    seen: list[int] = []
+    merge = split._merge
+    monkeypatch.setattr(split, "_merge", lambda book, pos, half: seen.append(half["lines"])
+                        or merge(book, pos, half))
     assert await replay(tree, monkeypatch, "lean") == exact
+    assert seen and 250 < seen[0] <= 300  # the clean batches before the corrupt line
