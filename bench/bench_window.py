@@ -27,7 +27,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from daemon.clock import FakeClock, iso
-from daemon.records import Episode, episodes
+from daemon.records import Episode, Figures, episodes
 from daemon.report import document, write_reports
 from daemon.window.series import Series
 from daemon.window.store import WindowStore
@@ -120,7 +120,7 @@ def bench_report(points: int, n_alerts: int) -> dict:
     t = time.perf_counter()
     verdict = decide(fired, 1.0, status(0), time_scale=864.0)
     decide_s = time.perf_counter() - t
-    st = {"metrics": status(0)}
+    st = Figures(metrics=status(0))
     t = time.perf_counter()
     paths = write_reports(folder / "out", "final", None, window, verdict, series.points(),
                           fired, st)

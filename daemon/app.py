@@ -23,6 +23,7 @@ from daemon.config import Config
 from daemon.errors import ConfigError
 from daemon.lock import InstanceLock
 from daemon.recorder import CheckRecorder, RuntimeGuard
+from daemon.records import Episode, Figures
 from daemon.service import signals
 from daemon.service.metrics import MetricsExporter
 from daemon.service.sdnotify import Notifier, run_watchdog, status_line
@@ -47,18 +48,17 @@ class Daemon:
         self.new_window = new_window
         self.lock = InstanceLock(cfg.runtime_dir)
         self.status = StatusWriter(cfg.runtime_dir / "status.json")
-        self.started_at = 0.0
+        self.started_at, self.exit_code = 0.0, 0
         self.stop_event: anyio.Event | None = None
         self.reload_event: anyio.Event | None = None
         self._stop_asked = False
-        self.exit_code = 0
         self.window: Window
         self.notifier = Notifier()
         self.exporter = MetricsExporter(cfg.metrics, log=log, source=cfg.source)  # validates
         self._ready = False
         self._alert_sig: tuple[Any, ...] = ()
-        self.fired: list[dict[str, Any]] = []
-        self.last_doc: dict[str, Any] = {}
+        self.fired: list[Episode] = []
+        self.figures = Figures()  # the last status write's, for the window and the report
         self.current_verdict = "GREEN"
         self.on_started: Callable[[Daemon], None] | None = None  # the CLI's start line
         self.on_window_end: Callable[[Window, Any], None] | None = None  # CLI: verdict line
@@ -144,8 +144,9 @@ class Daemon:
             if self.reload_event.is_set() and (new := self._try_reload()) is not None:
                 return new
             if self.recorder.dirty or now - last_status >= STATUS_EVERY_S:
-                doc, last_status = self._write_status(), now
-                await self.guard.run(partial(self.runner.on_tick, now, doc, self.fired))
+                self._write_status()
+                last_status = now
+                await self.guard.run(partial(self.runner.on_tick, now, self.figures, self.fired))
             if self.runner.should_end(now, self.current_verdict):
                 return await self._end_window(session.engine, now)
 
@@ -188,7 +189,7 @@ class Daemon:
             self.reload_event.set()
 
     async def _end_window(self, engine: AlertEngine, now: float) -> Config | None:
-        verdict, code, folder = self.runner.finish(now, engine.fired(), self.last_doc)
+        verdict, code, folder = self.runner.finish(now, engine.fired(), self.figures)
         self.log.info("window_completed", window_id=self.window.id, verdict=verdict,
                       report=str(folder))
         if self.on_window_end is not None:
@@ -213,32 +214,31 @@ class Daemon:
         return None
 
     def _phase(self) -> str:
-        if self.window.phase == "completed":
-            return "completed"
-        return "stopped" if self._stop_asked else "running"
+        done = self.window.phase == "completed"
+        return "completed" if done else "stopped" if self._stop_asked else "running"
 
-    def _write_status(self, final: str | None = None) -> dict[str, Any]:
+    def _write_status(self, final: str | None = None) -> None:
         now, engine = self.clock.time(), self.engine
         assert engine is not None
         self.fired = engine.fired()
         alerts = {"open": engine.open_alerts(), "counts": engine.counts(),
                   "recent": recent_alerts(self.fired),  # events + resolved (views)
                   "outbox": engine.outbox_state()}  # "memory" while SQLite cannot commit
+        self.figures = Figures(metrics=self.recorder.metrics, counts=alerts["counts"],
+                               daemon=self.session.selfmon.snapshot(), system=self.cfg.system.name)
         doc = build_status(now, system=self.cfg.system.name, host=engine.host,
-                           started_at=self.started_at, selfmon=self.session.selfmon.snapshot(),
+                           started_at=self.started_at, selfmon=dict(self.figures.daemon),
                            window=self.window.status(now), checks=self.recorder.checks,
                            alerts=alerts, metrics=self.recorder.metrics, phase=final)
-        verdict = self.window.verdict or self.runner.verdict(now, self.fired, doc).color
+        verdict = self.window.verdict or self.runner.verdict(now, self.fired, self.figures).color
         self.current_verdict = doc["verdict"] = verdict
-        self.last_doc = doc
         try:
             full = self.status.write(doc)
             self.recorder.dirty = False
         except OSError as exc:
             self.log.error("status_write_failed", error=repr(exc))
-            return doc
+            return
         self._notify_service(full)
-        return full
 
     def _notify_service(self, full: dict[str, Any]) -> None:
         self.exporter.update(full)

@@ -104,6 +104,34 @@ def episodes(docs: Iterable[object]) -> list[Episode]:
     return [e for e in (Episode.parse(d) for d in docs) if e is not None]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Figures:
+    """What one status write hands the window (series, host load, spot reports) and the report:
+    the checks' figures by group (status.json `metrics`), open alerts per tier, burnin's own
+    process figures (`rss_bytes`, `cpu_percent`), the system's name and its open alerts.
+    The daemon builds it from its parts; `parse` reads one from a status document on disk."""
+
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    counts: Mapping[str, Any] = field(default_factory=dict)
+    daemon: Mapping[str, Any] = field(default_factory=dict)
+    system: str = ""
+    open: tuple[Episode, ...] = ()
+
+    @classmethod
+    def parse(cls, doc: object) -> Figures:
+        """The figures of a status document read back (status.json): loose, never raises."""
+        d = _mapping(doc)
+        alerts = _mapping(d.get("alerts"))
+        found = alerts.get("open")
+        return cls(metrics=_mapping(d.get("metrics")), counts=_mapping(alerts.get("counts")),
+                   daemon=_mapping(d.get("daemon")), system=_text(d.get("system")),
+                   open=tuple(episodes(found)) if isinstance(found, list) else ())
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _text(value: object, default: str = "") -> str:
     return default if value is None else str(value)
 

@@ -20,7 +20,7 @@ import structlog
 from daemon import atomic
 from daemon.clock import SystemClock
 from daemon.errors import BurninError
-from daemon.records import Episode, episodes
+from daemon.records import Episode, Figures, episodes
 from daemon.report import document
 from daemon.window import series as series_mod
 from daemon.window.state import Window, WindowStateError
@@ -44,11 +44,11 @@ def reports_dir(runtime_dir: Path, window_id: str) -> Path:
 
 def write_reports(folder: Path, kind: Literal["final", "spot"], n: int | None, window: Window,
                   verdict: Verdict, series_points: list[dict], fired_alerts: Sequence[Episode],
-                  status: dict[str, Any],
+                  figures: Figures,
                   thresholds: Thresholds | None = None) -> dict[str, Path]:
     """Write the report files of `kind`; returns {format: path}. HTML for `final` only."""
     now = window.finished_at if window.finished_at is not None else window.heartbeat_at
-    doc = document.build(kind, n, window, verdict, series_points, fired_alerts, status, now,
+    doc = document.build(kind, n, window, verdict, series_points, fired_alerts, figures, now,
                          thresholds)
     stem = "final" if kind == "final" else f"spot-{n}"
     formats = FORMATS if kind == "final" else ("json", "md")
@@ -105,12 +105,12 @@ def _rebuild(store: WindowStore, window: Window, latest: dict[str, Any],
     spot = latest.get("alerts")
     live, problem = live_alerts(store.runtime_dir / ALERT_STORE, window.id)
     fired = merge_alerts(live, episodes(spot) if isinstance(spot, list) else [])
-    status = live_status(store.runtime_dir / STATUS_FILE, window.id) or {
-        "metrics": latest.get("metrics") or {}, "system": latest.get("system") or ""}
+    figures = Figures.parse(live_status(store.runtime_dir / STATUS_FILE, window.id) or {
+        "metrics": latest.get("metrics") or {}, "system": latest.get("system") or ""})
     points = series_mod.load(store.folder(window.id) / series_mod.FILE)
-    verdict = decide(fired, window.coverage(now), status.get("metrics") or {}, thresholds,
+    verdict = decide(fired, window.coverage(now), figures.metrics, thresholds,
                      window.time_scale, window.host_load())
-    doc = document.build("current", None, window, verdict, points, fired, status, now,
+    doc = document.build("current", None, window, verdict, points, fired, figures, now,
                          thresholds)
     doc["alert_source"] = problem or f"live alert store ({ALERT_STORE})"
     return doc

@@ -13,7 +13,7 @@ from typing import Any
 
 from daemon.clock import iso, parse_timestamp
 from daemon.numbers import number
-from daemon.records import Episode
+from daemon.records import Episode, Figures
 from daemon.report.figures import grade
 from daemon.window.state import Window
 from daemon.window.verdict import LABELS, Thresholds, Verdict, original_tier, severity_of
@@ -37,14 +37,14 @@ INTERIM_NOTE = ("INTERIM: the verdict so far, from the alerts fired up to {at}; 
 
 
 def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: list[dict],
-          fired: Sequence[Episode], status: dict[str, Any], now: float,
+          fired: Sequence[Episode], figures: Figures, now: float,
           thresholds: Thresholds | None = None) -> dict[str, Any]:
     """The whole report document for `window` as of real time `now`.
 
     `kind` is `final`, `spot` or `current` (rendered on demand); every kind but `final` is
     interim. Each graded figure carries its last and worst value and a band that agrees with
     the alerts fired for it (`daemon.report.figures`)."""
-    metrics = _obj(status.get("metrics"))
+    metrics = dict(figures.metrics)
     graded = grade(verdict.figures, points, fired, thresholds)
     interim = kind != "final"
     return {
@@ -52,7 +52,7 @@ def build(kind: str, n: int | None, window: Window, verdict: Verdict, points: li
         "interim": interim,
         "interim_note": INTERIM_NOTE.format(at=iso(now), end=iso(window.ends_at))
         if interim else None,
-        "system": str(status.get("system") or ""),
+        "system": figures.system,
         "window": window_summary(window, now),
         "verdict": {**verdict.to_dict(), "figures": [asdict(g) for g in graded],
                     "exit_code": verdict.exit_code},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import structlog
 
 from daemon.channels.verdict import Reason, VerdictMessage
 from daemon.clock import Clock, iso
-from daemon.records import Episode, episodes
+from daemon.records import Episode, Figures
 from daemon.report import reports_dir, write_reports
 from daemon.window.clamp import clamped_limits
 from daemon.window.series import Series
@@ -106,20 +106,17 @@ class WindowRunner:
     def record_run(self, check: str, now: float, ok: bool, missed: int = 0) -> None:
         self._win().record_run(check, now, ok, missed)
 
-    def on_tick(self, now: float, status_doc: dict[str, Any],
+    def on_tick(self, now: float, figures: Figures,
                 fired: Sequence[Episode] | None = None) -> dict[str, Path] | None:
         """Record figures and a heartbeat; write a spot report when one is due (its paths)."""
         window = self._win()
-        metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
-        alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
-        counts = alerts.get("counts") if isinstance(alerts, dict) else None
-        self._ser().add(now, metrics, counts, status_doc.get("daemon"))
-        window.host.add(now, _saturated(metrics), HOST_MAX_SPAN_S, self.sample_floor_s)
+        self._ser().add(now, figures.metrics, figures.counts, figures.daemon)
+        window.host.add(now, _saturated(figures.metrics), HOST_MAX_SPAN_S, self.sample_floor_s)
         window.heartbeat(now)
         due = self.spot_due(now)
         if due is None:
             return None
-        return self._spot(now, due, status_doc, fired)
+        return self._spot(now, due, figures, fired)
 
     def spot_due(self, now: float) -> int | None:
         """The number of the spot report due at `now`, if any (none at or after the end)."""
@@ -129,45 +126,43 @@ class WindowRunner:
         n = math.floor(window.elapsed_s(now) / self.spot_every_s + 1e-6)
         return n if n > window.spots_written else None
 
-    def _spot(self, now: float, n: int, status_doc: dict[str, Any],
+    def _spot(self, now: float, n: int, figures: Figures,
               fired: Sequence[Episode] | None) -> dict[str, Path]:
         window = self._win()
-        alerts = fired if fired is not None else _open_alerts(status_doc)
-        verdict = self.verdict(now, alerts, status_doc)
+        alerts = fired if fired is not None else figures.open
+        verdict = self.verdict(now, alerts, figures)
         self._ser().save()
         window.heartbeat_at = now
         paths = write_reports(reports_dir(self.runtime_dir, window.id), "spot", n, window,
-                              verdict, self._ser().points(), alerts, status_doc,
+                              verdict, self._ser().points(), alerts, figures,
                               self.thresholds)
         window.spots_written = n
         window.save()
         log.info("window.spot_report", window_id=window.id, n=n, verdict=verdict.color)
         return paths
 
-    def verdict(self, now: float, fired: Sequence[Episode],
-                status_doc: dict[str, Any]) -> Verdict:
+    def verdict(self, now: float, fired: Sequence[Episode], figures: Figures) -> Verdict:
         """The verdict if the window ended now."""
         window = self._win()
-        metrics = status_doc.get("metrics") if isinstance(status_doc, dict) else None
-        return decide(fired, window.coverage(now), metrics if isinstance(metrics, dict) else {},
-                      self.thresholds, window.time_scale, window.host_load())
+        return decide(fired, window.coverage(now), figures.metrics, self.thresholds,
+                      window.time_scale, window.host_load())
 
     def should_end(self, now: float, verdict_so_far: str = "GREEN") -> bool:
         """True at the window's end, or at the first RED with `stop_on_red`."""
         return self._win().ended(now) or (self.stop_on_red and verdict_so_far == "RED")
 
     def finish(self, now: float, fired: Sequence[Episode],
-               status_doc: dict[str, Any]) -> tuple[str, int, Path]:
+               figures: Figures) -> tuple[str, int, Path]:
         """Close the window, write the final reports: (verdict, exit code, report folder).
         On a full or read-only disk it writes what it can: a failed write is logged, and the
         verdict (and its exit code) stands (SPEC §5)."""
         window = self._win()
-        verdict = self.verdict(now, fired, status_doc)
+        verdict = self.verdict(now, fired, figures)
         _attempt("window", lambda: window.finish(now, verdict.color))  # saved last
         _attempt("series", self._ser().save)
         folder = reports_dir(self.runtime_dir, window.id)
         _attempt("report", lambda: write_reports(
-            folder, "final", None, window, verdict, self._ser().points(), fired, status_doc,
+            folder, "final", None, window, verdict, self._ser().points(), fired, figures,
             self.thresholds))
         log.info("window.finished", window_id=window.id, verdict=verdict.color,
                  phase=window.phase, report=str(folder))
@@ -204,18 +199,11 @@ def _attempt(what: str, write: Callable[[], object]) -> bool:
     return True
 
 
-def _saturated(metrics: object) -> list[str] | None:
+def _saturated(metrics: Mapping[str, Any]) -> list[str] | None:
     """The host rule's saturated resources in status.json's metrics (None: no look)."""
-    host = metrics.get("host") if isinstance(metrics, dict) else None
+    host = metrics.get("host")
     found = host.get("saturated") if isinstance(host, dict) else None
     return [str(r) for r in found] if isinstance(found, list) else None
-
-
-def _open_alerts(status_doc: dict[str, Any]) -> list[Episode]:
-    """The open alerts of a status document (when no history is given), read at the edge."""
-    alerts = status_doc.get("alerts") if isinstance(status_doc, dict) else None
-    found = alerts.get("open") if isinstance(alerts, dict) else None
-    return episodes(found) if isinstance(found, list) else []
 
 
 def notification(window: Window, verdict: Verdict, report_dir: Path) -> VerdictMessage:

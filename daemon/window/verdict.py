@@ -26,7 +26,7 @@ are counted apart; INFO has no deadline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,7 +141,7 @@ class Verdict:
         return asdict(self)
 
 
-def decide(fired: Sequence[Episode], coverage: float, metrics: dict[str, Any] | None,
+def decide(fired: Sequence[Episode], coverage: float, metrics: Mapping[str, Any] | None,
            thresholds: Thresholds | None = None, time_scale: float = 1.0,
            host_load: HostShare | None = None) -> Verdict:
     """The verdict for alerts `fired` in a window covered to `coverage` (0..1).
@@ -275,7 +275,7 @@ def band(value: float | None, high: float, critical: float, *, red_at: bool = Fa
     return "yellow" if value >= high else "green"
 
 
-def figures(metrics: dict[str, Any], alerts: Sequence[AlertRecord],
+def figures(metrics: Mapping[str, Any], alerts: Sequence[AlertRecord],
             th: Thresholds) -> list[Figure]:
     """The seed 003 figures of the window, each graded against its SPEC §5 band."""
     lock = number_at(metrics, "locks", "rate")
@@ -298,7 +298,7 @@ def figures(metrics: dict[str, Any], alerts: Sequence[AlertRecord],
     return [Figure(*row) for row in rows]
 
 
-def max_growth(metrics: dict[str, Any]) -> float | None:
+def max_growth(metrics: Mapping[str, Any]) -> float | None:
     procs = metrics.get("processes")
     if not isinstance(procs, dict):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from daemon.records import AlertRecord, Episode, episodes
+from daemon.records import AlertRecord, Episode, Figures, episodes
 
 SPEC_KEYS = ["schema", "fingerprint", "status", "code", "severity", "kind", "subject", "message",
              "runbook", "first_seen", "last_seen", "resolved_at", "escalated_from", "system",
@@ -67,3 +67,22 @@ def test_parse_gives_safe_values_for_damaged_fields():
 def test_episodes_skips_unusable_entries():
     """A list from a stored report keeps only its objects."""
     assert [e.code for e in episodes([None, {"code": "a"}, "x", {"code": "b"}])] == ["a", "b"]
+
+
+@pytest.mark.parametrize("doc", [None, [], "x", {"metrics": [1], "alerts": "x", "daemon": None},
+                                 {"alerts": {"open": "x", "counts": 3}, "system": None}])
+def test_figures_parse_reads_loose_status_documents_without_raising(doc: object) -> None:
+    figures = Figures.parse(doc)
+    assert (figures.metrics, figures.counts, figures.daemon, figures.open) == ({}, {}, {}, ())
+    assert figures.system == ""
+
+
+def test_figures_parse_reads_a_status_document() -> None:
+    doc = {"system": "ref", "metrics": {"jobs": {"pending": 3}}, "daemon": {"rss_bytes": 7},
+           "alerts": {"counts": {"HIGH": 1},
+                      "open": [{"code": "jobs.stale_claim", "subject": "a", "severity": "HIGH",
+                                "fingerprint": "f"}, "junk"]}}
+    figures = Figures.parse(doc)
+    assert figures.system == "ref" and figures.metrics == {"jobs": {"pending": 3}}
+    assert figures.counts == {"HIGH": 1} and figures.daemon == {"rss_bytes": 7}
+    assert [(e.code, e.subject) for e in figures.open] == [("jobs.stale_claim", "a")]

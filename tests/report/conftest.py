@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from daemon.clock import FakeClock, iso
-from daemon.records import episodes
+from daemon.records import Figures, episodes
 from daemon.window.lifecycle import WindowRunner
 
 START = 1_800_000_000.0
@@ -52,9 +52,9 @@ def run_window(runtime: Path, alerts: list[dict], end: bool = True) -> WindowRun
         clock.advance(60 / 864)
         i += 1
         runner.record_run("health", clock.time(), True)
-        runner.on_tick(clock.time(), status(i), fired)
+        runner.on_tick(clock.time(), Figures.parse(status(i)), fired)
     if end:
-        runner.finish(clock.time(), fired, status(i))
+        runner.finish(clock.time(), fired, Figures.parse(status(i)))
     return runner
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.clock import FakeClock, iso
-from daemon.records import Episode
+from daemon.records import Episode, Figures
 from daemon.report.figures import ALERT_BAND, BAND_RANK, SOURCES, grade, grade_one, value_band
 from daemon.window.lifecycle import WindowRunner
 from daemon.window.verdict import Figure, Thresholds, figures, severity_of
@@ -104,8 +104,9 @@ def test_final_report_of_a_window_with_a_lock_storm(tmp_path: Path):
     fired = [alert("locks.timeout_rate", "CRITICAL", rate=0.08)]
     for i in range(120):
         clock.advance(60 / 864)
-        runner.on_tick(clock.time(), lock_status(0.08 if 40 <= i < 50 else 0.0), fired)
-    runner.finish(clock.time(), fired, lock_status(0.0))
+        runner.on_tick(clock.time(), Figures.parse(lock_status(0.08 if 40 <= i < 50 else 0.0)),
+                       fired)
+    runner.finish(clock.time(), fired, Figures.parse(lock_status(0.0)))
     folder = tmp_path / "reports" / runner.window.id
     text = (folder / "final.md").read_text()
     assert "| Lock timeout rate | 0.000 % | 8.000 % | red | CRITICAL locks.timeout\\_rate ×1 |" \

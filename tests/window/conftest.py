@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from daemon.clock import FakeClock, iso
-from daemon.records import Episode
+from daemon.records import Episode, Figures
 
 START = 1_800_000_000.0
 
@@ -71,7 +71,7 @@ def drive(runner: Any, clock: FakeClock, fired: list[Episode] | None = None,
         clock.advance(step)
         i += 1
         runner.record_run("health", clock.time(), True)
-        runner.on_tick(clock.time(), make_status(i), fired)
+        runner.on_tick(clock.time(), Figures.parse(make_status(i)), fired)
     return i
 
 

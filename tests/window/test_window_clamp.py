@@ -12,6 +12,7 @@ from daemon.checks.base import Env
 from daemon.checks.jobs_watch import JobsWatch
 from daemon.clock import FakeClock
 from daemon.config import load_config
+from daemon.records import Figures
 from daemon.sources.registry import SourceHub
 from daemon.window.clamp import clamped_limits, floored
 from daemon.window.lifecycle import WindowRunner
@@ -66,7 +67,7 @@ def test_window_says_what_was_floored_once(tmp_path: Path, capsys):
     assert [e["key"] for e in said] == [c.key for c in window.clamped]
     assert "jobs.pending_after" in [c["key"] for c in window.status(clock.time())["clamped"]]
     clock.advance(1.0)
-    _, _, folder = runner.finish(clock.time(), [], {"metrics": {}})
+    _, _, folder = runner.finish(clock.time(), [], Figures())
     doc = orjson.loads((folder / "final.json").read_bytes())
     assert len(doc["window"]["clamped"]) == 4
     assert "Floored: jobs.pending\\_after" in (folder / "final.md").read_text()

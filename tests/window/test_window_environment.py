@@ -11,6 +11,7 @@ import pytest
 
 from daemon.checks.host import saturated
 from daemon.config import ThresholdsCfg
+from daemon.records import Figures
 from daemon.sources.host import HostLook
 from daemon.window.lifecycle import WindowRunner
 from daemon.window.state import HostLoad, HostShare
@@ -142,9 +143,9 @@ def test_window_states_saturated_share_in_every_report(tmp_path, clock, alert, b
     while not runner.should_end(clock.time()):
         clock.advance(60 / 36)
         i += 1
-        runner.on_tick(clock.time(), busy_status(i, busy(i)), [])
+        runner.on_tick(clock.time(), Figures.parse(busy_status(i, busy(i))), [])
     cpu_high = alert("host.cpu_high", "HIGH", subject="host")
-    got, _, folder = runner.finish(clock.time(), [cpu_high], {"metrics": {}})
+    got, _, folder = runner.finish(clock.time(), [cpu_high], Figures())
     env = orjson.loads((folder / "final.json").read_bytes())["verdict"]["environment"]
     assert got == color
     assert env["saturated_share"] == pytest.approx(raw, abs=0.02)

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 
 from daemon.clock import FakeClock
+from daemon.records import Figures
 from daemon.window.lifecycle import WindowRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,15 +20,16 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from daemon.clock import SystemClock
+from daemon.records import Figures
 from daemon.window.lifecycle import WindowRunner
 clock = SystemClock(864.0)
 runner = WindowRunner(Path(sys.argv[1]), clock, 7200.0, 864.0, 1800.0)
 runner.start()
-runner.on_tick(clock.time(), {})
+runner.on_tick(clock.time(), Figures())
 print("ready", flush=True)
 while True:
     time.sleep(0.05)
-    runner.on_tick(clock.time(), {})
+    runner.on_tick(clock.time(), Figures())
 """
 
 
@@ -53,7 +55,7 @@ def test_kill_9_then_restart_resumes_the_window_and_reports_downtime(tmp_path, t
     runner = WindowRunner(tmp_path, clock, 7200.0, 864.0, 1800.0)
     window = runner.start()
     tick(runner, clock)
-    _, _, folder = runner.finish(clock.time(), [], {})
+    _, _, folder = runner.finish(clock.time(), [], Figures())
     doc = orjson.loads((folder / "final.json").read_bytes())
     assert window.id == killed_id and doc["window"]["restarts"] == 1
     assert len(doc["window"]["downtime"]) == 1 and doc["window"]["coverage"] < 1

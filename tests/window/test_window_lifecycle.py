@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from daemon.config import Config
+from daemon.records import Figures
 from daemon.window.lifecycle import WindowRunner, notification
 
 H = 3600.0
@@ -20,7 +21,7 @@ def test_healthy_2h_window_ends_green_with_every_report(tmp_path, clock, tick):
     runner = runner_for(tmp_path, clock)
     window = runner.start()
     tick(runner, clock, [])
-    color, code, folder = runner.finish(clock.time(), [], {"metrics": {}})
+    color, code, folder = runner.finish(clock.time(), [], Figures())
     names = sorted(p.name for p in folder.iterdir())
     assert (color, code) == ("GREEN", 0)
     assert names == ["final.html", "final.json", "final.md", "spot-1.json", "spot-1.md",
@@ -35,7 +36,7 @@ def test_planted_critical_ends_red_with_the_reason(tmp_path, clock, tick, alert)
     tick(runner, clock)
     critical = alert("journal.corrupt_line", "CRITICAL", kind="event",
                      subject="storage/events/credits.jsonl", evidence={"line": 42})
-    color, code, folder = runner.finish(clock.time(), [critical], {"metrics": {}})
+    color, code, folder = runner.finish(clock.time(), [critical], Figures())
     doc = orjson.loads((folder / "final.json").read_bytes())
     assert (color, code) == ("RED", 2)
     assert doc["verdict"]["reasons"][0]["code"] == "journal.corrupt_line"
@@ -49,7 +50,7 @@ def test_stop_on_red_ends_the_window_early(tmp_path, clock):
     runner.start()
     clock.advance(1)
     assert runner.should_end(clock.time(), "RED")
-    runner.finish(clock.time(), [], {})
+    runner.finish(clock.time(), [], Figures())
     assert runner.window.phase == "stopped"
 
 
@@ -68,7 +69,7 @@ def test_spot_reports_are_not_repeated_after_a_restart(tmp_path, clock, tick):
     again = runner_for(tmp_path, clock)
     assert again.start().spots_written == 1
     clock.advance(0.01)
-    assert again.on_tick(clock.time(), {}) is None
+    assert again.on_tick(clock.time(), Figures()) is None
 
 
 def test_downtime_counts_missed_checks(tmp_path, clock):
@@ -87,7 +88,7 @@ def test_bad_status_documents_do_not_crash_a_tick(tmp_path, clock):
     runner.start()
     clock.advance(1)
     bad = {"metrics": [1], "alerts": "x", "daemon": None}
-    runner.on_tick(clock.time(), bad)
+    runner.on_tick(clock.time(), Figures.parse(bad))
     assert runner.series.points()[-1]["daemon_rss_mb"] is None
 
 
@@ -96,7 +97,8 @@ def test_spot_report_uses_open_alerts_when_none_given(tmp_path, clock, alert):
     runner = runner_for(tmp_path, clock)
     runner.start()
     clock.advance(0.5 * H / 864)
-    paths = runner.on_tick(clock.time(), {"alerts": {"open": [alert(severity="HIGH").to_dict()]}})
+    paths = runner.on_tick(clock.time(), Figures.parse(
+        {"alerts": {"open": [alert(severity="HIGH").to_dict()]}}))
     doc = orjson.loads(paths["json"].read_bytes())
     assert doc["kind"] == "spot" and doc["verdict"]["color"] == "YELLOW"
 
@@ -114,7 +116,7 @@ def test_verdict_notification(tmp_path, clock, alert):
     runner = runner_for(tmp_path, clock)
     runner.start()
     clock.advance(10)
-    _, _, folder = runner.finish(clock.time(), [alert(severity="CRITICAL")], {})
+    _, _, folder = runner.finish(clock.time(), [alert(severity="CRITICAL")], Figures())
     note = notification(runner.window, runner.last_verdict, folder)
     assert (note.color, note.label, note.exit_code, note.severity) == ("RED", "NO-GO", 2,
                                                                        "CRITICAL")
