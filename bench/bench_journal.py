@@ -339,8 +339,8 @@ def whole_rows(whole: tuple[dict[str, Any], dict[str, Any]]) -> list[str]:
     replay = next(sides for name, sides in figures.items() if name.startswith("replay"))
     b, base = replay["burnin"], replay["baseline"]
     out += ["", f"Load average (1, 5, 15 min) before: {_load(load['before'])}, after: "
-            f"{_load(load['after'])} — other helpers were loading this 2-core machine while it "
-            "was measured, so walls vary from run to run; CPU seconds are steadier. The best "
+            f"{_load(load['after'])} on this 2-core machine (above ~1, other work competed for "
+            "the second core), so walls vary from run to run; CPU seconds are steadier. The best "
             "run of each (closest to a free second core): replay "
             f"{b['best_wall']:.3f} s wall / {b['best_cpu']:.3f} s CPU, floor "
             f"{base['best_wall']:.3f} s / {base['best_cpu']:.3f} s: "

@@ -184,8 +184,8 @@ def write(result: dict[str, Any]) -> Path:
         "tree is bench/tree.py's (empty journal, a RUNNING state).", "",
         *rows(result), "",
         f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load['before'])}"
-        f"; after: {', '.join(f'{x:.1f}' for x in load['after'])} — other helpers were "
-        "loading this machine while it was measured, so walls vary; CPU is steadier.", "",
+        f"; after: {', '.join(f'{x:.1f}' for x in load['after'])} on this 2-core "
+        "machine (above ~1, other work competed for it), so walls vary; CPU is steadier.", "",
         "Reading the rows. `burnin check` runs without an event loop: the rules are the",
         "daemon's coroutines, but in a one-shot check nothing needs to suspend (blocking reads",
         "run directly through `Env.offload` instead of in anyio worker threads, a wait blocks),",
@@ -197,7 +197,9 @@ def write(result: dict[str, Any]) -> Path:
         "pydantic (a valid config is checked on the config models' fast path,",
         "`daemon/configmodel.py`; pydantic is imported only to word a refusal), the other ten",
         "commands' argument parsers (and `daemon.fleet`), structlog, rich, numpy below 2 MiB of",
-        "journal, watchfiles, httpx, aiosmtplib, prometheus_client, APScheduler. The full",
+        "journal, watchfiles, httpx, aiosmtplib, prometheus_client, APScheduler; nor, at the",
+        "end, the interpreter's teardown (it leaves by `os._exit` once its output is flushed,",
+        "`daemon.cli.entry`). The full",
         "check's extra wall over `--only jobs,position,integrity` is the host CPU sample: taken",
         "from the start of `burnin check` to the host rule (health runs last), at least 0.1 s,",
         "burnin's own CPU left out (`metrics.host.cpu_sample_s`), instead of a 0.25 s sleep",
