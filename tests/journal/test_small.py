@@ -86,14 +86,11 @@ def test_oneshot_check_of_a_small_tree_imports_little(seed_tree: Path) -> None:
     journal.write_bytes(b"".join(line(event(i, delta=f"{i}.50")) for i in range(2000)))
     assert journal.stat().st_size < journal_small.SMALL_READ
     probe = (
-        "import runpy, sys, io, contextlib\n"
-        f"sys.argv = ['burnin', 'check', '--root', {str(seed_tree)!r}, '--format', 'json']\n"
+        "import sys, io, contextlib\n"
+        "from daemon.cli import main\n"  # the program's own exit would end this probe
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
-        "    try:\n"
-        "        runpy.run_module('daemon', run_name='__main__')\n"
-        "    except SystemExit:\n"
-        "        pass\n"
+        f"    main(['check', '--root', {str(seed_tree)!r}, '--format', 'json'])\n"
         "heavy = ('numpy', 'structlog', 'rich', 'httpx', 'aiosmtplib', 'prometheus_client',\n"
         "         'apscheduler', 'watchfiles')\n"
         "print(out.getvalue())\n"
