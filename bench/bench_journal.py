@@ -30,6 +30,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from bench.whole import timed  # noqa: E402
+
 DATA = HERE / "data"
 RESULTS = HERE / "results" / "journal.md"
 JQ_EVENTS = 200_000
@@ -184,31 +187,6 @@ def big_tree(path: Path) -> Path:
     (root / "storage/events/credits.jsonl").unlink()
     os.symlink(path.resolve(), root / "storage/events/credits.jsonl")
     return root
-
-
-def timed(cmd: list[str], code: Path = HERE.parent) -> dict[str, float]:
-    """Wall, CPU (user+system) and peak RSS (MiB) of one process and the children it reaped.
-
-    The command runs under GNU time, for its peak RSS (%M: time's wait4 is clean, while ours
-    would count this benchmark's own pages shared with a vforked child before exec); wall
-    (perf_counter) and CPU (our wait4 on time, which includes what it reaped) are measured
-    here, at microsecond resolution (GNU time prints hundredths)."""
-    gnu = shutil.which("time", path="/usr/bin:/bin")
-    if gnu is None:
-        raise RuntimeError("GNU time (/usr/bin/time) is needed for whole-process figures")
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([gnu, "-f", "%M %x", *cmd], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir())
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode(errors="replace")
-    _pid, _status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = 0  # reaped above
-    rss, code = err.strip().splitlines()[-1].split()
-    if int(code) not in (0, 1, 2) or (cmd[1] == "-c" and int(code) != 0):
-        raise RuntimeError(f"{cmd[:6]}: exit {code}: {err[-500:]!r}")
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": int(rss) / 1024}
 
 
 def interleaved(pairs: dict[str, tuple[list[str], list[str]]], runs: int,

@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from tree import seed_tree  # noqa: E402
+from whole import timed  # noqa: E402
 
 TARGET_RATIO, TARGET_MIB = 4.0, 40.0
 CONFIG = """[system]
@@ -55,26 +55,6 @@ PROCESS = """[[process]]
 name = "bench"
 pidfile = "runtime/bench.pid"
 """
-
-
-def timed(cmd: list[str], code: Path) -> dict[str, float]:
-    """Wall, CPU and peak RSS (MiB) of one process run with `code` on PYTHONPATH."""
-    gnu = shutil.which("time", path="/usr/bin:/bin")
-    if gnu is None:
-        raise RuntimeError("GNU time (/usr/bin/time) is needed for peak RSS")
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([gnu, "-f", "%M %x", *cmd], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir())
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode(errors="replace")
-    _pid, _status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = 0  # reaped above
-    rss, code_s = err.strip().splitlines()[-1].split()
-    if int(code_s) not in (0, 1, 2):
-        raise RuntimeError(f"{cmd[:6]}: exit {code_s}: {err[-500:]!r}")
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": int(rss) / 1024}
 
 
 def interleaved(cases: dict[str, list[str]], sides: dict[str, Path],

@@ -39,13 +39,7 @@ class HostLook:
 
 def cpu_busy_percent(prev: Any, cur: Any) -> float | None:
     """Busy share of CPU time between two `cpu_times()` readings (all cores), in percent."""
-    if prev is None:
-        return None
-    total = sum(cur) - sum(prev)
-    idle = sum(getattr(cur, f, 0.0) - getattr(prev, f, 0.0) for f in _IDLE_FIELDS)
-    if total <= 0:
-        return None
-    return min(100.0, max(0.0, (total - idle) / total * 100.0))
+    return others_busy_percent(prev, cur, 0.0)
 
 
 def others_busy_percent(prev: Any, cur: Any, own_s: float) -> float | None:
