@@ -263,9 +263,9 @@ def _cpu_start(only: list[str]) -> Any:
         return None
     import time
 
-    from daemon.sources.host import cpu_reading
+    from daemon.sources.host import first_reading
 
-    return cpu_reading(time)  # time.monotonic, what SystemClock reads
+    return first_reading(time)  # time.monotonic, what SystemClock reads
 
 
 def _check_unknown(args: argparse.Namespace, problem: str) -> None:

@@ -1,4 +1,5 @@
-"""`burnin check`: every selected check once, now; nothing written (SPEC §7).
+"""`burnin check`: every selected check once, now (SPEC §7); nothing written but the host CPU
+reading kept for the next check (`sources/cpucache.py`).
 
 `check_sync` runs it without an event loop: the rules are coroutines, but in a one-shot check
 nothing needs to suspend — the env's offload calls directly instead of in a worker thread,

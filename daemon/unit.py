@@ -16,7 +16,7 @@ the rule could not judge it yet. A rule that raises keeps its previous
 conditions open (a failed look is not a clean look) and becomes a `daemon.check_overrun`.
 
 Rules keep their own state; a rule that must survive restarts stores it under
-`env.state_dir` (None in a one-shot `burnin check`, which writes nothing).
+`env.state_dir` (None in a one-shot `burnin check`, which keeps no rule state).
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ import pytest
 
 from daemon.clock import FakeClock
 
+# No host CPU reading kept between one-shot checks (daemon/sources/cpucache.py) unless a test
+# asks for one: one test's check must not shorten another's sample. Inherited by subprocesses.
+os.environ["BURNIN_CPU_CACHE"] = ""
+
 
 @pytest.fixture
 def anyio_backend() -> str:

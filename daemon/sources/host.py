@@ -4,9 +4,11 @@
 keeps the previous reading so that each health tick measures CPU over the interval since the
 last one, with no sleeping. Disks are de-duplicated by device.
 
-A one-shot `burnin check` has no previous tick and writes nothing (so no reading is kept from
-an earlier run): it takes the first reading as it starts (`cpu_reading`, handed to the sampler
-with `begin`), and the host rule takes the second after the other checks ran. burnin's own CPU over
+A one-shot `burnin check` has no previous tick: its first reading is the previous check's, kept
+in the user's cache folder (`sources.cpucache`; Nagios runs the check every minute, so the
+sample spans that minute), or, without a usable one, a reading taken as it starts
+(`first_reading`, handed to the sampler with `begin`); the host rule takes the second after
+the other checks ran, and keeps it for the next check. burnin's own CPU over
 that span is not counted as busy (`others_busy_percent`), so the figure is what the rest of
 the host used while burnin looked, not burnin's own start-up.
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.lazy import lazy
+from daemon.sources import cpucache
 from daemon.sources.registry import source
 
 psutil = lazy("psutil")  # on first use: a check without host or process rules never imports it
@@ -98,6 +101,18 @@ def cpu_reading(clock: Any) -> CpuReading:
     return CpuReading(psutil.cpu_times(), own_cpu_s(), clock.monotonic())
 
 
+def first_reading(clock: Any) -> CpuReading:
+    """A one-shot check's first CPU reading: the previous check's kept counters when usable
+    (`sources.cpucache`: the sample then spans the time between the two runs, and all of this
+    process's CPU is its own), else one taken now."""
+    now = cpu_reading(clock)
+    kept = cpucache.load(cpucache.path(), time.time(), psutil.boot_time(), now.times)
+    if kept is None:
+        return now
+    times, age_s = kept
+    return CpuReading(times, 0.0, now.at - age_s)
+
+
 @source("host")
 class HostSampler:
     """Samples the host; CPU is measured between consecutive `sample()` calls.
@@ -126,6 +141,7 @@ class HostSampler:
         cur, own = psutil.cpu_times(), own_cpu_s()
         if self.oneshot:
             cpu = others_busy_percent(self._prev, cur, own - self._own)
+            cpucache.save(cpucache.path(), cur, time.time(), psutil.boot_time())  # next check's
         else:
             cpu = cpu_busy_percent(self._prev, cur)
         self._prev, self._own, self._since = cur, own, self.clock.monotonic()

@@ -9,17 +9,17 @@ with the facts behind it. Codes, severities, messages and evidence are decided i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
+
+from msgspec import Struct, field
 
 from daemon.sources.ledger_snapshot import Snapshot
 
 # -- one line (found by the Book while folding; reported once, when first seen) -------------
 
 
-@dataclass(frozen=True, slots=True)
-class CorruptLine:
+class CorruptLine(Struct, frozen=True):
     """A complete line that is not a JSON object (`reason`: why; `text`: its first bytes)."""
 
     line: int
@@ -28,8 +28,7 @@ class CorruptLine:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class OversizedLine:
+class OversizedLine(Struct, frozen=True):
     """A line of `size` bytes, longer than the reader's `limit`: skipped."""
 
     line: int
@@ -41,8 +40,7 @@ class OversizedLine:
 InvalidWhat = Literal["key", "account", "delta", "sequence"]
 
 
-@dataclass(frozen=True, slots=True)
-class InvalidField:
+class InvalidField(Struct, frozen=True):
     """An event whose `what` field has the wrong type (`account`: for a bad delta)."""
 
     line: int
@@ -51,8 +49,7 @@ class InvalidField:
     account: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class NonFiniteDelta:
+class NonFiniteDelta(Struct, frozen=True):
     """A NaN/Infinity delta for `account`; not applied."""
 
     line: int
@@ -60,8 +57,7 @@ class NonFiniteDelta:
     account: Any
 
 
-@dataclass(frozen=True, slots=True)
-class SequenceGap:
+class SequenceGap(Struct, frozen=True):
     """`sequence` is not `previous` + 1."""
 
     line: int
@@ -70,8 +66,7 @@ class SequenceGap:
     previous: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrphanDecision:
+class OrphanDecision(Struct, frozen=True):
     """A final decision for a request never opened by a request event."""
 
     line: int
@@ -79,8 +74,7 @@ class OrphanDecision:
     request_id: Any
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalRace:
+class ApprovalRace(Struct, frozen=True):
     """A second final decision for one request (the first at `first_line`)."""
 
     line: int
@@ -89,8 +83,7 @@ class ApprovalRace:
     first_line: int
 
 
-@dataclass(frozen=True, slots=True)
-class DuplicateKey:
+class DuplicateKey(Struct, frozen=True):
     """An idempotency key (its raw JSON text) seen again; `first`: (line, offset) or None."""
 
     line: int
@@ -105,8 +98,7 @@ LineFact = (CorruptLine | OversizedLine | InvalidField | NonFiniteDelta | Sequen
 # -- the file and the snapshot -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Unavailable:
+class Unavailable(Struct, frozen=True):
     """A file that cannot be read (`error`: the system's reason)."""
 
     path: str
@@ -117,8 +109,7 @@ class Unavailable:
         return cls(path, exc.strerror or exc.__class__.__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Rewritten:
+class Rewritten(Struct, frozen=True):
     """Append-only broken: the file `shrank` (to `size`), verified bytes `changed`, or it was
     `replaced`; `offset`/`line`: how far it had been verified (line: None when not known)."""
 
@@ -128,8 +119,7 @@ class Rewritten:
     size: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Tail:
+class Tail(Struct, frozen=True):
     """An unterminated last line of `size` bytes at `offset`, unchanged for `age_s`."""
 
     offset: int
@@ -137,22 +127,19 @@ class Tail:
     age_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotAbsent:
+class SnapshotAbsent(Struct, frozen=True):
     """The snapshot file does not exist (a finding only when configured explicitly)."""
 
     path: str
     error: str
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotCorrupt:
+class SnapshotCorrupt(Struct, frozen=True):
     path: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotRead:
+class SnapshotRead(Struct, frozen=True):
     """A parsed snapshot; `replay`: the replay's balances (text keys) at its event count, or
     None when out of reach; `new_non_finite`: its non-finite accounts not reported before."""
 
@@ -165,8 +152,7 @@ class SnapshotRead:
 SnapshotObs = Unavailable | SnapshotAbsent | SnapshotCorrupt | SnapshotRead
 
 
-@dataclass(frozen=True, slots=True)
-class BookDiff:
+class BookDiff(Struct, frozen=True):
     """Where the incremental books and a full replay up to byte `offset` differ: counters
     (name -> [incremental, replay]), accounts (sorted, with both balances), key counts."""
 
@@ -183,8 +169,7 @@ class BookDiff:
 # -- one pass ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Observed:
+class Observed(Struct):
     """What one pass of the journal source saw, in the order it is reported."""
 
     metrics: dict[str, Any] = field(default_factory=dict)
