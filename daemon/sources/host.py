@@ -114,16 +114,21 @@ def first_reading(clock: Any) -> CpuReading:
 
 
 @source("host")
+def host_sampler(env: Any) -> HostSampler:
+    """The host sampler of `env`: it takes the folders whose disks it watches (the observed
+    root and the runtime folder), not the whole Config."""
+    return HostSampler([env.cfg.root, env.cfg.runtime_dir], env.clock,
+                       oneshot=bool(getattr(env, "oneshot", False)))
+
+
 class HostSampler:
     """Samples the host; CPU is measured between consecutive `sample()` calls.
 
-    One-shot (`env.oneshot`): the first reading is taken here, and burnin's own CPU since
-    then is left out of the busy share (`others_busy_percent`)."""
+    One-shot: the first reading is taken here, and burnin's own CPU since then is left out of
+    the busy share (`others_busy_percent`)."""
 
-    def __init__(self, env: Any) -> None:
-        self.paths = [env.cfg.root, env.cfg.runtime_dir]
-        self.oneshot = bool(getattr(env, "oneshot", False))
-        self.clock = env.clock
+    def __init__(self, paths: list[Path], clock: Any, *, oneshot: bool = False) -> None:
+        self.paths, self.clock, self.oneshot = list(paths), clock, oneshot
         self._prev: Any = None
         self._own, self._since = 0.0, self.clock.monotonic()
         if self.oneshot:

@@ -16,7 +16,13 @@ import pytest
 from daemon.checks.base import Tick
 from daemon.checks.host import ONESHOT_CPU_MIN_S, HostRule, oneshot_wait_s
 from daemon.clock import FakeClock, SystemClock
-from daemon.sources.host import HostSampler, cpu_reading, others_busy_percent, own_cpu_s
+from daemon.sources.host import (
+    HostSampler,
+    cpu_reading,
+    host_sampler,
+    others_busy_percent,
+    own_cpu_s,
+)
 
 Times = namedtuple("Times", "user system idle iowait")
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +61,7 @@ def test_oneshot_sampler_reads_at_creation(make_env) -> None:
     """One-shot: the first reading is taken when the sampler is made, so the first sample
     already has a CPU figure; the span is measured on the injected clock."""
     clock = FakeClock()
-    sampler = HostSampler(make_env(clock, oneshot=True))
+    sampler = host_sampler(make_env(clock, oneshot=True))
     clock.advance(0.3)
     assert sampler.span_s() == pytest.approx(0.3)
     time.sleep(0.05)  # real CPU ticks between the two readings
@@ -66,7 +72,7 @@ def test_oneshot_sampler_reads_at_creation(make_env) -> None:
 
 def test_daemon_sampler_first_look_has_no_cpu(make_env) -> None:
     """The daemon keeps its tick-to-tick sample: the first look has no interval yet."""
-    sampler = HostSampler(make_env(FakeClock()))
+    sampler = host_sampler(make_env(FakeClock()))
     assert sampler.sample().cpu_percent is None
 
 
@@ -109,10 +115,18 @@ def test_an_earlier_first_reading_spans_the_whole_run(make_env) -> None:
     """`burnin check` hands the reading it took as it started to the sampler: the sample then
     spans the start-up too, and a long enough span needs no wait."""
     clock = FakeClock()
-    sampler = HostSampler(make_env(clock, oneshot=True))
+    sampler = host_sampler(make_env(clock, oneshot=True))
     first = cpu_reading(clock)
     clock.advance(0.4)
     sampler.begin(first)
     assert sampler.span_s() == pytest.approx(0.4) and oneshot_wait_s(sampler.span_s()) == 0.0
     time.sleep(0.05)
     assert sampler.sample().cpu_percent is not None
+
+
+def test_the_sampler_takes_its_own_slice(tmp_path: Path) -> None:
+    """The host sampler needs the folders whose disks it watches and a clock, not a Config."""
+    sampler = HostSampler([tmp_path, tmp_path / "not-yet"], FakeClock())
+    seen = sampler.sample()
+    assert list(seen.disks) == [str(tmp_path)]  # one entry per device
+    assert seen.cpu_percent is None and seen.disk_errors == {}
