@@ -31,7 +31,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.whole import timed  # noqa: E402
+from bench.whole import checkout, remove, timed  # noqa: E402
 
 DATA = HERE / "data"
 RESULTS = HERE / "results" / "journal.md"
@@ -223,26 +223,17 @@ def whole_process(path: Path, runs: int,
             [*check, str(big), "--only", "integrity"],
             [py, "-c", FLOOR_SCRIPT, str(path.resolve())]),
     }
-    old = _checkout(before) if before else None
+    old = checkout(before) if before else None
     load: dict[str, Any] = {"before": os.getloadavg(), "ref": before}
     try:
         figures = interleaved(pairs, runs, old)
     finally:
         if old is not None:
-            subprocess.run(["git", "-C", str(HERE.parent), "worktree", "remove", "--force",
-                            str(old)], check=False, capture_output=True)
+            remove(old)
     load["after"] = os.getloadavg()
     for root in (empty, small, big):
         shutil.rmtree(root)
     return figures, load
-
-
-def _checkout(ref: str) -> Path:
-    """A detached checkout of `ref` (a git worktree in a temporary folder)."""
-    where = Path(tempfile.mkdtemp(prefix="bench-before-")) / "tree"
-    subprocess.run(["git", "-C", str(HERE.parent), "worktree", "add", "--detach", str(where),
-                    ref], check=True, capture_output=True)
-    return where
 
 
 def run_child(kind: str, path: Path) -> dict[str, float]:

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from tree import seed_tree  # noqa: E402
-from whole import timed  # noqa: E402
+from whole import checkout, remove, timed  # noqa: E402
 
 TARGET_RATIO, TARGET_MIB = 4.0, 40.0
 CONFIG = """[system]
@@ -72,14 +72,6 @@ def interleaved(cases: dict[str, list[str]], sides: dict[str, Path],
     return out
 
 
-def checkout(ref: str) -> Path:
-    """A detached checkout of `ref` (a git worktree in a temporary folder)."""
-    where = Path(tempfile.mkdtemp(prefix="bench-startup-")) / "tree"
-    subprocess.run(["git", "-C", str(HERE.parent), "worktree", "add", "--detach", str(where),
-                    ref], check=True, capture_output=True)
-    return where
-
-
 def compile_tree(code: Path) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(code / "daemon")],
                    check=True, capture_output=True)
@@ -117,8 +109,7 @@ def measure(runs: int, before: str | None) -> dict[str, Any]:
         figures = interleaved(cases, sides, runs)
     finally:
         if old is not None:
-            subprocess.run(["git", "-C", str(HERE.parent), "worktree", "remove", "--force",
-                            str(old)], check=False, capture_output=True)
+            remove(old)
         shutil.rmtree(base)
     load["after"] = os.getloadavg()
     return {"figures": figures, "load": load, "runs": runs, "before": before}

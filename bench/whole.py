@@ -1,4 +1,5 @@
-"""Whole-process figures for the benchmarks: wall, CPU and peak RSS of one command."""
+"""Whole-process figures for the benchmarks: wall, CPU and peak RSS of one command, and the
+earlier commit they are compared with (a git worktree)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,17 @@ def timed(cmd: list[str], code: Path = REPO) -> dict[str, float]:
     if int(status) not in (0, 1, 2) or (cmd[1] == "-c" and int(status) != 0):
         raise RuntimeError(f"{cmd[:6]}: exit {status}: {err[-500:]!r}")
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": int(rss) / 1024}
+
+
+def checkout(ref: str) -> Path:
+    """A detached checkout of `ref` (a git worktree in a temporary folder): the same-run
+    baseline of a `--before REF` benchmark; `remove` it afterwards."""
+    where = Path(tempfile.mkdtemp(prefix="bench-before-")) / "tree"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(where), ref],
+                   check=True, capture_output=True)
+    return where
+
+
+def remove(where: Path) -> None:
+    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)],
+                   check=False, capture_output=True)
