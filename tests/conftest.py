@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from daemon.clock import FakeClock
+from daemon.sim import layout
 
 # No host CPU reading kept between one-shot checks (daemon/sources/cpucache.py) unless a test
 # asks for one: one test's check must not shorten another's sample. Inherited by subprocesses.
@@ -38,14 +39,4 @@ def require_binary(name: str) -> str:
 @pytest.fixture
 def seed_tree(tmp_path: Path) -> Path:
     """A healthy, empty tree in the seed layout of SPEC §2."""
-    root = tmp_path / "root"
-    for sub in ("data/webrelay_out", "data/webrelay_in", "data/failed_reports",
-                "storage/events", "runtime", "logs"):
-        (root / sub).mkdir(parents=True)
-    (root / "storage/events/credits.jsonl").write_text("")
-    (root / "runtime/system_state.json").write_text('{"state": "RUNNING"}\n')
-    (root / "logs/state_transitions.jsonl").write_text(
-        '{"transition_id": "t1", "from_state": "STARTING", "to_state": "RUNNING", '
-        '"timestamp": "2026-01-13T10:00:00Z"}\n'
-    )
-    return root
+    return layout.seed_tree(tmp_path / "root")

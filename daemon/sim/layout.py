@@ -66,3 +66,22 @@ class Tree:
         self.transitions.touch(exist_ok=True)
         self.worker_log.touch(exist_ok=True)
         return self
+
+
+SEED_TRANSITION = ('{"transition_id": "t1", "from_state": "STARTING", "to_state": "RUNNING", '
+                   '"timestamp": "2026-01-13T10:00:00Z"}\n')
+
+
+def seed_tree(root: Path) -> Path:
+    """A healthy tree at `root` before anything happened (SPEC §2's folders, an empty journal,
+    a RUNNING state and one transition that agrees with it): what the tests' fixture and the
+    benchmarks observe. Returns `root`."""
+    tree = Tree(root)
+    for folder in (tree.outbox, tree.inbox, tree.failed, tree.journal.parent,
+                   tree.state.parent, tree.transitions.parent):
+        folder.mkdir(parents=True)
+    tree.journal.write_text("")
+    tree.state.write_text('{"state": "RUNNING"}\n')
+    tree.transitions.write_text(SEED_TRANSITION)
+    return root
+

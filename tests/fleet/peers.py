@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from daemon.sim.layout import seed_tree
 from tests.conftest import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -204,17 +205,6 @@ class Prometheus:
 # -- burnin daemons -------------------------------------------------------------------------
 
 
-def seed_tree(root: Path) -> Path:
-    """A healthy, empty tree in the seed layout (as tests/conftest.py's fixture)."""
-    for sub in ("data/webrelay_out", "data/webrelay_in", "data/failed_reports",
-                "storage/events", "runtime", "logs"):
-        (root / sub).mkdir(parents=True)
-    (root / "storage/events/credits.jsonl").write_text("")
-    (root / "runtime/system_state.json").write_text('{"state": "RUNNING"}\n')
-    (root / "logs/state_transitions.jsonl").write_text(
-        '{"transition_id": "t1", "from_state": "STARTING", "to_state": "RUNNING", '
-        '"timestamp": "2026-01-13T10:00:00Z"}\n')
-    return root
 
 
 BURNIN_CONFIG = """[system]
